@@ -1,0 +1,446 @@
+//! Serving a provider: go-plugin's handshake (magic cookie, protocol negotiation, unix socket,
+//! AutoMTLS, the handshake line), lifecycle (SIGINT ignored, controller shutdown), debug mode
+//! with `TF_REATTACH_PROVIDERS`, and in-process serving for tests.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use base64::Engine;
+use futures::Stream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_stream::wrappers::UnixListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::server::Connected;
+use tonic::{Request, Response, Status};
+
+use crate::proto::health::health_server::{Health, HealthServer};
+use crate::proto::health::{health_check_response::ServingStatus, HealthCheckRequest, HealthCheckResponse};
+use crate::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use crate::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
+use crate::proto::plugin::{Empty, StdioData};
+use crate::proto::tfplugin6::provider_server::ProviderServer;
+use crate::resource::Provider;
+use crate::server::ProviderService;
+
+/// The environment variable and value Terraform sets to show it launched the plugin.
+pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+/// The plugin protocol major version this crate speaks.
+pub const PROTOCOL_VERSION: u32 = 6;
+/// Largest gRPC message accepted or sent, as Terraform and Go providers use.
+pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
+
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "this binary is a Terraform plugin and is started by Terraform, not by hand.\n\
+         Use it through `terraform init/plan/apply`, or run it with --debug and follow the \
+         instructions it prints to attach Terraform to it."
+    )]
+    NotLaunchedByTerraform,
+    #[error(
+        "Terraform offered plugin protocol versions {0:?}, but this provider speaks only version 6 \
+         (Terraform 1.0 or newer). Upgrade Terraform."
+    )]
+    UnsupportedProtocol(String),
+    #[error("AutoMTLS: {0}")]
+    Tls(String),
+    #[error("invalid provider schema:\n{0}")]
+    InvalidSchema(String),
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Runs a provider binary's `main`: serves Terraform (or, with `--debug`, a debug session) and
+/// turns errors into a message on stderr and exit code 1.
+pub fn run<P: Provider>(provider: P, provider_address: &str) -> ExitCode {
+    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        if debug {
+            serve_debug(provider, provider_address).await
+        } else {
+            serve_plugin(provider).await
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves the provider as Terraform expects when it launches the binary.
+pub async fn serve_plugin<P: Provider>(provider: P) -> Result<(), ServeError> {
+    if std::env::var(MAGIC_COOKIE_KEY).ok().as_deref() != Some(MAGIC_COOKIE_VALUE) {
+        return Err(ServeError::NotLaunchedByTerraform);
+    }
+    negotiate_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref())?;
+    // Terraform handles Ctrl-C itself and asks providers to stop through StopProvider.
+    ignore_sigint();
+
+    let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
+        Ok(pem) if !pem.trim().is_empty() => Some(crate::tls::auto_mtls(&pem)?),
+        _ => None,
+    };
+    let dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from);
+    let socket = SocketDir::new(dir.as_deref())?;
+    let listener = socket.bind()?;
+
+    let cert = tls
+        .as_ref()
+        .map(|t| base64::engine::general_purpose::STANDARD_NO_PAD.encode(&t.server_cert_der))
+        .unwrap_or_default();
+    let line = format!("1|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}\n", socket.path.display());
+
+    let stop = CancellationToken::new();
+    let service = ProviderService::new(provider).map_err(ServeError::InvalidSchema)?;
+    let server = Serving {
+        honour_shutdown: true,
+        stop: stop.clone(),
+    };
+    spawn_sigterm_watch(stop.clone());
+    let task = tokio::spawn(server.run(listener, tls.map(|t| t.config), service));
+    print_stdout(&line)?;
+    let result = task.await.map_err(|e| ServeError::Io("server task".into(), std::io::Error::other(e)))?;
+    drop(socket);
+    result
+}
+
+/// Serves in debug mode: plaintext on a unix socket, printing the `TF_REATTACH_PROVIDERS` value
+/// for a Terraform run in another terminal. Ctrl-C stops it.
+pub async fn serve_debug<P: Provider>(provider: P, provider_address: &str) -> Result<(), ServeError> {
+    let server = serve_in_process(provider, provider_address).await?;
+    let message = format!(
+        "Provider started in debug mode. To attach Terraform, set this in the shell that runs it:\n\n\
+         \tTF_REATTACH_PROVIDERS='{}'\n\n\
+         Terraform will not start or stop this process. Press Ctrl-C to stop it.\n",
+        server.reattach_json()
+    );
+    print_stdout(&message)?;
+    let _ = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    Ok(())
+}
+
+/// A provider served inside the current process, for tests and debugging. Terraform attaches
+/// to it through `TF_REATTACH_PROVIDERS` and does not stop it between commands.
+pub struct InProcessServer {
+    reattach: String,
+    socket: SocketDir,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), ServeError>>,
+}
+
+impl InProcessServer {
+    /// The JSON value for `TF_REATTACH_PROVIDERS`.
+    pub fn reattach_json(&self) -> &str {
+        &self.reattach
+    }
+
+    /// The unix socket the provider listens on.
+    pub fn socket_path(&self) -> &Path {
+        &self.socket.path
+    }
+
+    /// Stops serving and removes the socket.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+        drop(self.socket);
+    }
+}
+
+/// Serves a provider in this process on a fresh unix socket (plaintext) and returns the
+/// reattach configuration for `provider_address` (e.g. `registry.terraform.io/acme/example`).
+pub async fn serve_in_process<P: Provider>(provider: P, provider_address: &str) -> Result<InProcessServer, ServeError> {
+    let socket = SocketDir::new(None)?;
+    let listener = socket.bind()?;
+    let service = ProviderService::new(provider).map_err(ServeError::InvalidSchema)?;
+    let stop = CancellationToken::new();
+    let server = Serving {
+        honour_shutdown: false,
+        stop: stop.clone(),
+    };
+    let task = tokio::spawn(server.run(listener, None, service));
+    let reattach = serde_json::json!({
+        provider_address: {
+            "Protocol": "grpc",
+            "ProtocolVersion": PROTOCOL_VERSION,
+            "Pid": std::process::id(),
+            "Test": true,
+            "Addr": { "Network": "unix", "String": socket.path.to_string_lossy() },
+        }
+    })
+    .to_string();
+    Ok(InProcessServer {
+        reattach,
+        socket,
+        stop,
+        task,
+    })
+}
+
+fn negotiate_protocol(offered: Option<&str>) -> Result<(), ServeError> {
+    match offered {
+        None => Ok(()),
+        Some(list) if list.trim().is_empty() => Ok(()),
+        Some(list) => {
+            let six = PROTOCOL_VERSION.to_string();
+            if list.split(',').any(|v| v.trim() == six) {
+                Ok(())
+            } else {
+                Err(ServeError::UnsupportedProtocol(list.to_owned()))
+            }
+        }
+    }
+}
+
+fn ignore_sigint() {
+    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    }
+}
+
+fn spawn_sigterm_watch(stop: CancellationToken) {
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => stop.cancel(),
+                _ = stop.cancelled() => {}
+            }
+        });
+    }
+}
+
+fn print_stdout(text: &str) -> Result<(), ServeError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| ServeError::Io("writing the handshake to stdout".into(), e))
+}
+
+/// A private temporary directory holding the unix socket; removed when dropped.
+struct SocketDir {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl SocketDir {
+    fn new(parent: Option<&Path>) -> Result<Self, ServeError> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("tfplugin");
+        let dir = match parent {
+            Some(p) => builder.tempdir_in(p),
+            None => builder.tempdir(),
+        }
+        .map_err(|e| ServeError::Io("creating the socket directory".into(), e))?;
+        let path = dir.path().join("provider.sock");
+        Ok(Self { _dir: dir, path })
+    }
+
+    fn bind(&self) -> Result<UnixListener, ServeError> {
+        UnixListener::bind(&self.path).map_err(|e| ServeError::Io(format!("listening on {}", self.path.display()), e))
+    }
+}
+
+/// One gRPC server: the provider plus go-plugin's controller, stdio and health services.
+struct Serving {
+    /// Whether `GRPCController.Shutdown` stops the server (not when Terraform reattaches to a
+    /// server it does not own).
+    honour_shutdown: bool,
+    stop: CancellationToken,
+}
+
+impl Serving {
+    async fn run<P: Provider>(
+        self,
+        listener: UnixListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        service: ProviderService<P>,
+    ) -> Result<(), ServeError> {
+        let stop = self.stop.clone();
+        let controller = Controller {
+            honour_shutdown: self.honour_shutdown,
+            stop: stop.clone(),
+        };
+        let provider = ProviderServer::new(service)
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE);
+        let router = tonic::transport::Server::builder()
+            .add_service(provider)
+            .add_service(GrpcControllerServer::new(controller))
+            .add_service(GrpcStdioServer::new(Stdio { stop: stop.clone() }))
+            .add_service(HealthServer::new(HealthService));
+        let shutdown = {
+            let stop = stop.clone();
+            async move { stop.cancelled().await }
+        };
+        let served = match tls {
+            None => {
+                router
+                    .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
+                    .await
+            }
+            Some(config) => {
+                router
+                    .serve_with_incoming_shutdown(tls_incoming(listener, config, stop.clone()), shutdown)
+                    .await
+            }
+        };
+        served.map_err(ServeError::from)
+    }
+}
+
+/// Accepts unix connections and completes TLS handshakes off the accept loop.
+fn tls_incoming(
+    listener: UnixListener,
+    config: Arc<rustls::ServerConfig>,
+    stop: CancellationToken,
+) -> impl Stream<Item = Result<TlsConn, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = stop.cancelled() => return,
+            };
+            let Ok((stream, _)) = accepted else { continue };
+            let acceptor = acceptor.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = tx.send(Ok(TlsConn(Box::new(tls)))).await;
+                    }
+                    Ok(Err(e)) => tracing::warn!("rejected a plugin connection: TLS handshake failed: {e}"),
+                    Err(_) => tracing::warn!("rejected a plugin connection: TLS handshake timed out"),
+                }
+            });
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// A TLS connection over a unix socket, as tonic's incoming stream item.
+struct TlsConn(Box<tokio_rustls::server::TlsStream<UnixStream>>);
+
+impl Connected for TlsConn {
+    type ConnectInfo = ();
+    fn connect_info(&self) -> Self::ConnectInfo {}
+}
+
+impl AsyncRead for TlsConn {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsConn {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_shutdown(cx)
+    }
+}
+
+struct Controller {
+    honour_shutdown: bool,
+    stop: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl GrpcController for Controller {
+    async fn shutdown(&self, _: Request<Empty>) -> Result<Response<Empty>, Status> {
+        if self.honour_shutdown {
+            tracing::debug!("Terraform asked the provider to shut down");
+            let stop = self.stop.clone();
+            // Let this response go out before the server stops accepting.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                stop.cancel();
+            });
+        }
+        Ok(Response::new(Empty {}))
+    }
+}
+
+/// go-plugin's stdio forwarding: this provider logs to stderr directly, so the stream carries
+/// nothing and ends when the server stops.
+struct Stdio {
+    stop: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl GrpcStdio for Stdio {
+    type StreamStdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send>>;
+
+    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+        let stop = self.stop.clone();
+        let stream = futures::stream::once(async move { stop.cancelled_owned().await })
+            .filter_map(|_| async { None });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+struct HealthService;
+
+#[tonic::async_trait]
+impl Health for HealthService {
+    type WatchStream = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
+
+    async fn check(&self, req: Request<HealthCheckRequest>) -> Result<Response<HealthCheckResponse>, Status> {
+        let service = req.into_inner().service;
+        if service.is_empty() || service == "plugin" {
+            Ok(Response::new(HealthCheckResponse {
+                status: ServingStatus::Serving as i32,
+            }))
+        } else {
+            Err(Status::not_found(format!("unknown service {service:?}")))
+        }
+    }
+
+    async fn watch(&self, req: Request<HealthCheckRequest>) -> Result<Response<Self::WatchStream>, Status> {
+        let status = self.check(req).await?.into_inner();
+        let stream = futures::stream::once(async move { Ok(status) }).chain(futures::stream::pending());
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+use futures::StreamExt;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_negotiation() {
+        assert!(negotiate_protocol(None).is_ok());
+        assert!(negotiate_protocol(Some("5,6")).is_ok());
+        assert!(negotiate_protocol(Some("6")).is_ok());
+        let err = negotiate_protocol(Some("4,5")).unwrap_err().to_string();
+        assert!(err.contains("\"4,5\"") && err.contains("only version 6"), "{err}");
+    }
+}
