@@ -1,6 +1,9 @@
 //! The `momento_cache` resource: a cache, named by its `name` (which is also its id).
 use async_trait::async_trait;
-use tfplugin::{Attribute, AttributePath, Context, Diagnostic, Diagnostics, Fields, Model, Resource, Schema, Value};
+use tfplugin::{
+    Attribute, AttributePath, Context, Diagnostic, Diagnostics, Fields, Model, Resource, Schema,
+    Value,
+};
 
 use crate::client::MomentoClient;
 use crate::names::{check_cache_name, string_validator};
@@ -24,13 +27,19 @@ impl Model for Cache {
     }
 
     fn to_value(&self) -> Value {
-        Value::object([("name", self.name.clone().into()), ("id", self.id.clone().into())])
+        Value::object([
+            ("name", self.name.clone().into()),
+            ("id", self.id.clone().into()),
+        ])
     }
 }
 
 impl Cache {
     fn existing(name: String) -> Self {
-        Self { id: Some(name.clone()), name }
+        Self {
+            id: Some(name.clone()),
+            name,
+        }
     }
 }
 
@@ -60,7 +69,12 @@ impl Resource<MomentoClient> for CacheResource {
         .description("A Momento cache. Topics and webhooks live inside a cache.")
     }
 
-    async fn create(&self, _ctx: &Context, client: &MomentoClient, plan: Cache) -> Result<Cache, Diagnostics> {
+    async fn create(
+        &self,
+        _ctx: &Context,
+        client: &MomentoClient,
+        plan: Cache,
+    ) -> Result<Cache, Diagnostics> {
         if !client.create_cache(&plan.name).await? {
             return Err(Diagnostic::error(
                 "Cache already exists",
@@ -79,23 +93,51 @@ impl Resource<MomentoClient> for CacheResource {
         Ok(Cache::existing(plan.name))
     }
 
-    async fn read(&self, _ctx: &Context, client: &MomentoClient, state: Cache) -> Result<Option<Cache>, Diagnostics> {
-        Ok(client.cache_exists(&state.name).await?.then(|| Cache::existing(state.name)))
+    async fn read(
+        &self,
+        _ctx: &Context,
+        client: &MomentoClient,
+        state: Cache,
+    ) -> Result<Option<Cache>, Diagnostics> {
+        Ok(client
+            .cache_exists(&state.name)
+            .await?
+            .then(|| Cache::existing(state.name)))
     }
 
-    async fn update(&self, _ctx: &Context, _client: &MomentoClient, _prior: Cache, plan: Cache) -> Result<Cache, Diagnostics> {
+    async fn update(
+        &self,
+        _ctx: &Context,
+        _client: &MomentoClient,
+        _prior: Cache,
+        plan: Cache,
+    ) -> Result<Cache, Diagnostics> {
         // `name` is the only configurable attribute and changing it replaces the cache.
         Ok(Cache::existing(plan.name))
     }
 
-    async fn delete(&self, _ctx: &Context, client: &MomentoClient, state: Cache) -> Result<(), Diagnostics> {
+    async fn delete(
+        &self,
+        _ctx: &Context,
+        client: &MomentoClient,
+        state: Cache,
+    ) -> Result<(), Diagnostics> {
         client.delete_cache(&state.name).await?;
         Ok(())
     }
 
-    async fn import(&self, _ctx: &Context, client: &MomentoClient, id: &str) -> Result<Cache, Diagnostics> {
+    async fn import(
+        &self,
+        _ctx: &Context,
+        client: &MomentoClient,
+        id: &str,
+    ) -> Result<Cache, Diagnostics> {
         if let Err(why) = check_cache_name(id) {
-            return Err(Diagnostic::error("Invalid import id", format!("Import a cache by its name. {why}")).into());
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                format!("Import a cache by its name. {why}"),
+            )
+            .into());
         }
         if !client.cache_exists(id).await? {
             return Err(Diagnostic::error(

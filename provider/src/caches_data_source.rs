@@ -43,7 +43,12 @@ impl DataSource<MomentoClient> for CachesDataSource {
         .description("Lists every cache.")
     }
 
-    async fn read(&self, _ctx: &Context, client: &MomentoClient, _config: Caches) -> Result<Caches, Diagnostics> {
+    async fn read(
+        &self,
+        _ctx: &Context,
+        client: &MomentoClient,
+        _config: Caches,
+    ) -> Result<Caches, Diagnostics> {
         let mut names = client.list_caches().await?;
         names.sort();
         Ok(Caches { names })

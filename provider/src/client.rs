@@ -36,7 +36,9 @@ pub struct MomentoClient {
 
 impl std::fmt::Debug for MomentoClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MomentoClient").field("endpoint", &self.endpoint).finish_non_exhaustive()
+        f.debug_struct("MomentoClient")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,7 +89,9 @@ impl MomentoClient {
 
     /// Creates a cache; `Ok(false)` when it already exists.
     pub async fn create_cache(&self, name: &str) -> Result<bool, Diagnostics> {
-        let req = control::CreateCacheRequest { cache_name: name.to_owned() };
+        let req = control::CreateCacheRequest {
+            cache_name: name.to_owned(),
+        };
         match self.control.clone().create_cache(req).await {
             Ok(_) => Ok(true),
             Err(s) if s.code() == Code::AlreadyExists => Ok(false),
@@ -97,7 +101,9 @@ impl MomentoClient {
 
     /// Deletes a cache; `Ok(false)` when it did not exist.
     pub async fn delete_cache(&self, name: &str) -> Result<bool, Diagnostics> {
-        let req = control::DeleteCacheRequest { cache_name: name.to_owned() };
+        let req = control::DeleteCacheRequest {
+            cache_name: name.to_owned(),
+        };
         match self.control.clone().delete_cache(req).await {
             Ok(_) => Ok(true),
             Err(s) if s.code() == Code::NotFound => Ok(false),
@@ -114,7 +120,9 @@ impl MomentoClient {
             let resp = self
                 .control
                 .clone()
-                .list_caches(control::ListCachesRequest { next_token: next_token.clone() })
+                .list_caches(control::ListCachesRequest {
+                    next_token: next_token.clone(),
+                })
                 .await
                 .map_err(|s| self.error("listing caches", s))?
                 .into_inner();
@@ -126,7 +134,10 @@ impl MomentoClient {
         }
         Err(Diagnostic::error(
             "Listing caches did not finish",
-            format!("The server at {} kept returning more pages of caches.", self.endpoint),
+            format!(
+                "The server at {} kept returning more pages of caches.",
+                self.endpoint
+            ),
         )
         .into())
     }
@@ -144,9 +155,12 @@ impl MomentoClient {
 }
 
 fn config_error(endpoint: &str, why: &str) -> Diagnostics {
-    Diagnostic::error("Invalid endpoint", format!("The endpoint {endpoint:?} cannot be used: {why}."))
-        .at(tfplugin::AttributePath::attr("endpoint"))
-        .into()
+    Diagnostic::error(
+        "Invalid endpoint",
+        format!("The endpoint {endpoint:?} cannot be used: {why}."),
+    )
+    .at(tfplugin::AttributePath::attr("endpoint"))
+    .into()
 }
 
 /// The chain of causes behind a status, e.g. "transport error: connection refused".

@@ -29,15 +29,27 @@ impl Endpoint {
                     "the endpoint {raw:?} needs a port, e.g. http://127.0.0.1:8080"
                 ));
             }
-            return Ok(Self { uri: format!("http://{authority}"), tls: false });
+            return Ok(Self {
+                uri: format!("http://{authority}"),
+                tls: false,
+            });
         }
         if let Some(rest) = raw.strip_prefix("https://") {
             let authority = authority(rest, raw)?;
-            let with_port = if has_port(authority) { authority.to_owned() } else { format!("{authority}:443") };
-            return Ok(Self { uri: format!("https://{with_port}"), tls: true });
+            let with_port = if has_port(authority) {
+                authority.to_owned()
+            } else {
+                format!("{authority}:443")
+            };
+            return Ok(Self {
+                uri: format!("https://{with_port}"),
+                tls: true,
+            });
         }
         if raw.contains("://") {
-            return Err(format!("the endpoint {raw:?} must start with http:// or https://, or be a bare host name"));
+            return Err(format!(
+                "the endpoint {raw:?} must start with http:// or https://, or be a bare host name"
+            ));
         }
         let host = authority(raw, raw)?;
         if has_port(host) {
@@ -45,20 +57,27 @@ impl Endpoint {
                 "the endpoint {raw:?} has a port but no scheme: write http://{host} for plaintext or https://{host} for TLS"
             ));
         }
-        Ok(Self { uri: format!("https://control.{host}:443"), tls: true })
+        Ok(Self {
+            uri: format!("https://control.{host}:443"),
+            tls: true,
+        })
     }
 }
 
 fn authority<'a>(rest: &'a str, raw: &str) -> Result<&'a str, String> {
     let authority = rest.trim_end_matches('/');
     if authority.is_empty() || authority.contains('/') || authority.contains(char::is_whitespace) {
-        return Err(format!("the endpoint {raw:?} must be a host with an optional port, without a path"));
+        return Err(format!(
+            "the endpoint {raw:?} must be a host with an optional port, without a path"
+        ));
     }
     Ok(authority)
 }
 
 fn has_port(authority: &str) -> bool {
-    authority.rsplit_once(':').is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// An API key as used on the wire, plus the endpoint a v1 key names.
@@ -70,7 +89,10 @@ pub struct ApiKey {
 
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKey").field("token", &"<redacted>").field("endpoint", &self.endpoint).finish()
+        f.debug_struct("ApiKey")
+            .field("token", &"<redacted>")
+            .field("endpoint", &self.endpoint)
+            .finish()
     }
 }
 
@@ -89,8 +111,14 @@ impl ApiKey {
             .ok()
             .and_then(|bytes| serde_json::from_slice::<V1>(&bytes).ok());
         match v1 {
-            Some(v1) => Self { token: v1.api_key, endpoint: v1.endpoint.filter(|e| !e.is_empty()) },
-            None => Self { token: raw.to_owned(), endpoint: None },
+            Some(v1) => Self {
+                token: v1.api_key,
+                endpoint: v1.endpoint.filter(|e| !e.is_empty()),
+            },
+            None => Self {
+                token: raw.to_owned(),
+                endpoint: None,
+            },
         }
     }
 }
@@ -103,24 +131,42 @@ mod tests {
     fn endpoints() {
         assert_eq!(
             Endpoint::parse("http://127.0.0.1:8080").unwrap(),
-            Endpoint { uri: "http://127.0.0.1:8080".into(), tls: false }
+            Endpoint {
+                uri: "http://127.0.0.1:8080".into(),
+                tls: false
+            }
         );
         assert_eq!(
             Endpoint::parse("https://example.com").unwrap(),
-            Endpoint { uri: "https://example.com:443".into(), tls: true }
+            Endpoint {
+                uri: "https://example.com:443".into(),
+                tls: true
+            }
         );
         assert_eq!(
             Endpoint::parse("https://example.com:9443/").unwrap(),
-            Endpoint { uri: "https://example.com:9443".into(), tls: true }
+            Endpoint {
+                uri: "https://example.com:9443".into(),
+                tls: true
+            }
         );
         assert_eq!(
             Endpoint::parse("cell-1.prod.a.momentohq.com").unwrap(),
-            Endpoint { uri: "https://control.cell-1.prod.a.momentohq.com:443".into(), tls: true }
+            Endpoint {
+                uri: "https://control.cell-1.prod.a.momentohq.com:443".into(),
+                tls: true
+            }
         );
-        assert!(Endpoint::parse("http://localhost").unwrap_err().contains("needs a port"));
-        assert!(Endpoint::parse("localhost:8080").unwrap_err().contains("http://localhost:8080"));
+        assert!(Endpoint::parse("http://localhost")
+            .unwrap_err()
+            .contains("needs a port"));
+        assert!(Endpoint::parse("localhost:8080")
+            .unwrap_err()
+            .contains("http://localhost:8080"));
         assert!(Endpoint::parse("ftp://x").unwrap_err().contains("http://"));
-        assert!(Endpoint::parse("http://x:1/path").unwrap_err().contains("without a path"));
+        assert!(Endpoint::parse("http://x:1/path")
+            .unwrap_err()
+            .contains("without a path"));
         assert!(Endpoint::parse("").is_err());
     }
 
@@ -135,6 +181,9 @@ mod tests {
         assert_eq!(plain.token, "eyJhbGciOi.payload.sig");
         assert_eq!(plain.endpoint, None);
         assert_eq!(ApiKey::parse("").token, "");
-        assert!(!format!("{key:?}").contains("inner.jwt.token"), "Debug must not print the key");
+        assert!(
+            !format!("{key:?}").contains("inner.jwt.token"),
+            "Debug must not print the key"
+        );
     }
 }

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         )
         .init();
     tfplugin::run(
-        terraform_provider_momento::MomentoProvider::default(),
+        terraform_provider_momento::MomentoProvider,
         terraform_provider_momento::PROVIDER_ADDRESS,
     )
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::resource::{DynDataSource, DynResource};
-use tfplugin::{Attribute, AttributePath, Context, Diagnostic, Diagnostics, Fields, Model, Schema, Value};
+use tfplugin::{
+    Attribute, AttributePath, Context, Diagnostic, Diagnostics, Fields, Model, Schema, Value,
+};
 
 use crate::client::MomentoClient;
 use crate::config::{ApiKey, Endpoint};
@@ -70,8 +72,17 @@ impl tfplugin::Provider for MomentoProvider {
         .description("Manages Momento caches, topics and webhooks.")
     }
 
-    async fn configure(&self, _ctx: &Context, config: ProviderConfig) -> Result<MomentoClient, Diagnostics> {
-        let key = ApiKey::parse(&config.api_key.or_else(|| from_env("MOMENTO_API_KEY")).unwrap_or_default());
+    async fn configure(
+        &self,
+        _ctx: &Context,
+        config: ProviderConfig,
+    ) -> Result<MomentoClient, Diagnostics> {
+        let key = ApiKey::parse(
+            &config
+                .api_key
+                .or_else(|| from_env("MOMENTO_API_KEY"))
+                .unwrap_or_default(),
+        );
         let (raw, source) = match (config.endpoint, from_env("MOMENTO_ENDPOINT"), key.endpoint.clone()) {
             (Some(e), _, _) => (e, "endpoint"),
             (None, Some(e), _) => (e, "MOMENTO_ENDPOINT"),

@@ -155,7 +155,6 @@ impl Diagnostic {
             summary: self.summary.clone(),
             detail: self.detail.clone(),
             attribute: self.attribute.as_ref().map(AttributePath::to_proto),
-            ..Default::default()
         }
     }
 }
@@ -247,7 +246,10 @@ mod tests {
 
     #[test]
     fn paths_display_like_terraform() {
-        let p = AttributePath::attr("tags").then_key("env").then_index(2).then_attr("x");
+        let p = AttributePath::attr("tags")
+            .then_key("env")
+            .then_index(2)
+            .then_attr("x");
         assert_eq!(p.to_string(), r#"tags["env"][2].x"#);
         assert_eq!(AttributePath::from_proto(&p.to_proto()), p);
     }
@@ -259,7 +261,10 @@ mod tests {
         assert!(!d.has_errors());
         d.push(Diagnostic::error("bad name", "fix it").at(AttributePath::attr("name")));
         assert!(d.has_errors());
-        assert_eq!(d.to_string(), "warning: w\nerror: bad name (at name): fix it");
+        assert_eq!(
+            d.to_string(),
+            "warning: w\nerror: bad name (at name): fix it"
+        );
         let pb = d.to_proto();
         assert_eq!(pb[1].attribute.as_ref().map(|a| a.steps.len()), Some(1));
     }

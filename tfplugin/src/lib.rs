@@ -18,6 +18,6 @@ pub mod value;
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 pub use model::{Fields, Model};
 pub use resource::{Context, DataSource, EphemeralResource, PlanChange, Provider, Resource};
-pub use schema::{Attribute, Block, Mode, Nesting, NestedBlock, Schema, SchemaKind};
+pub use schema::{Attribute, Block, Mode, NestedBlock, Nesting, Schema, SchemaKind};
 pub use serve::{run, serve_in_process, InProcessServer, ServeError};
 pub use value::{Number, Type, Value};

@@ -24,9 +24,12 @@ pub fn validate_config(block: &Block, config: &Value, diags: &mut Diagnostics) {
     validate_attributes(&block.attributes, config, &AttributePath::root(), diags);
     for b in &block.blocks {
         let path = AttributePath::root().then_attr(&b.type_name);
-        for_each_nested(b.nesting, attr(config, &b.type_name), &path, &mut |obj, p| {
-            validate_config_at(&b.block, obj, p, diags)
-        });
+        for_each_nested(
+            b.nesting,
+            attr(config, &b.type_name),
+            &path,
+            &mut |obj, p| validate_config_at(&b.block, obj, p, diags),
+        );
     }
 }
 
@@ -34,13 +37,21 @@ fn validate_config_at(block: &Block, config: &Value, at: &AttributePath, diags: 
     validate_attributes(&block.attributes, config, at, diags);
     for b in &block.blocks {
         let path = at.then_attr(&b.type_name);
-        for_each_nested(b.nesting, attr(config, &b.type_name), &path, &mut |obj, p| {
-            validate_config_at(&b.block, obj, p, diags)
-        });
+        for_each_nested(
+            b.nesting,
+            attr(config, &b.type_name),
+            &path,
+            &mut |obj, p| validate_config_at(&b.block, obj, p, diags),
+        );
     }
 }
 
-fn validate_attributes(attrs: &[Attribute], config: &Value, at: &AttributePath, diags: &mut Diagnostics) {
+fn validate_attributes(
+    attrs: &[Attribute],
+    config: &Value,
+    at: &AttributePath,
+    diags: &mut Diagnostics,
+) {
     for a in attrs {
         let v = attr(config, &a.name);
         let path = at.then_attr(&a.name);
@@ -71,11 +82,18 @@ fn validate_attributes(attrs: &[Attribute], config: &Value, at: &AttributePath, 
         if v.is_wholly_known() {
             for check in &a.validators {
                 if let Err(msg) = check(v) {
-                    diags.push(Diagnostic::error(format!("Invalid value for {path}"), msg).at(path.clone()));
+                    diags.push(
+                        Diagnostic::error(format!("Invalid value for {path}"), msg)
+                            .at(path.clone()),
+                    );
                 }
             }
         }
-        if let AttributeKind::Nested { nesting, attributes } = &a.kind {
+        if let AttributeKind::Nested {
+            nesting,
+            attributes,
+        } = &a.kind
+        {
             for_each_nested(*nesting, v, &path, &mut |obj, p| {
                 validate_attributes(attributes, obj, p, diags)
             });
@@ -122,7 +140,12 @@ pub struct PlannedChange {
 ///   on update when anything changes, unless they keep their prior state;
 /// - write-only attributes are planned null;
 /// - changed requires-replace attributes are reported.
-pub fn plan_change(block: &Block, prior: &Value, proposed: &Value, config: &Value) -> PlannedChange {
+pub fn plan_change(
+    block: &Block,
+    prior: &Value,
+    proposed: &Value,
+    config: &Value,
+) -> PlannedChange {
     if proposed.is_null() {
         return PlannedChange {
             planned: Value::Null,
@@ -147,7 +170,13 @@ pub fn plan_change(block: &Block, prior: &Value, proposed: &Value, config: &Valu
     }
 }
 
-fn plan_attributes(attrs: &[Attribute], planned: &mut Value, config: &Value, creating: bool, changed: bool) {
+fn plan_attributes(
+    attrs: &[Attribute],
+    planned: &mut Value,
+    config: &Value,
+    creating: bool,
+    changed: bool,
+) {
     for a in attrs {
         let configured = attr(config, &a.name);
         let Some(slot) = attr_mut(planned, &a.name) else {
@@ -179,20 +208,44 @@ fn plan_attributes(attrs: &[Attribute], planned: &mut Value, config: &Value, cre
 /// unchanged, and nothing may come back unknown. Returns one error per differing attribute.
 pub fn check_apply_result(planned: &Value, new_state: &Value, resource_type: &str) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    compare(planned, new_state, &AttributePath::root(), resource_type, &mut diags);
+    compare(
+        planned,
+        new_state,
+        &AttributePath::root(),
+        resource_type,
+        &mut diags,
+    );
     diags
 }
 
-fn compare(planned: &Value, actual: &Value, path: &AttributePath, ty: &str, diags: &mut Diagnostics) {
-    if !actual.is_wholly_known() && !matches!((planned, actual), (Value::Object(_), Value::Object(_))) {
-        diags.push(inconsistent(ty, path, "the provider returned an unknown value after apply"));
+fn compare(
+    planned: &Value,
+    actual: &Value,
+    path: &AttributePath,
+    ty: &str,
+    diags: &mut Diagnostics,
+) {
+    if !actual.is_wholly_known()
+        && !matches!((planned, actual), (Value::Object(_), Value::Object(_)))
+    {
+        diags.push(inconsistent(
+            ty,
+            path,
+            "the provider returned an unknown value after apply",
+        ));
         return;
     }
     match (planned, actual) {
         (Value::Unknown, _) => {}
         (Value::Object(p), Value::Object(a)) => {
             for (name, pv) in p {
-                compare(pv, a.get(name).unwrap_or(&NULL), &path.then_attr(name), ty, diags);
+                compare(
+                    pv,
+                    a.get(name).unwrap_or(&NULL),
+                    &path.then_attr(name),
+                    ty,
+                    diags,
+                );
             }
         }
         (p, a) if p.is_wholly_known() => {
@@ -204,7 +257,9 @@ fn compare(planned: &Value, actual: &Value, path: &AttributePath, ty: &str, diag
                 ));
             }
         }
-        (Value::List(p), Value::List(a)) | (Value::Tuple(p), Value::Tuple(a)) if p.len() == a.len() => {
+        (Value::List(p), Value::List(a)) | (Value::Tuple(p), Value::Tuple(a))
+            if p.len() == a.len() =>
+        {
             for (i, (pv, av)) in p.iter().zip(a).enumerate() {
                 compare(pv, av, &path.then_index(i as i64), ty, diags);
             }
@@ -216,12 +271,20 @@ fn compare(planned: &Value, actual: &Value, path: &AttributePath, ty: &str, diag
         }
         // Partly-unknown sets and mismatched shapes: only the shape can be checked.
         (Value::Set(_), Value::Set(_)) => {}
-        (p, a) => diags.push(inconsistent(ty, path, &format!("planned {p:?}, but apply produced {a:?}"))),
+        (p, a) => diags.push(inconsistent(
+            ty,
+            path,
+            &format!("planned {p:?}, but apply produced {a:?}"),
+        )),
     }
 }
 
 fn inconsistent(ty: &str, path: &AttributePath, what: &str) -> Diagnostic {
-    let at = if path.is_root() { "the object".to_owned() } else { format!("\"{path}\"") };
+    let at = if path.is_root() {
+        "the object".to_owned()
+    } else {
+        format!("\"{path}\"")
+    };
     Diagnostic::error(
         "Provider produced inconsistent result after apply",
         format!("{ty}: {at}: {what}. This is a bug in the provider."),
@@ -232,7 +295,9 @@ fn inconsistent(ty: &str, path: &AttributePath, what: &str) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    fn object(v: Vec<(&str, Value)>) -> Value { Value::object(v) }
+    fn object(v: Vec<(&str, Value)>) -> Value {
+        Value::object(v)
+    }
 
     fn block() -> Block {
         Block {
@@ -285,9 +350,21 @@ mod tests {
 
     #[test]
     fn update_keeps_stable_values_and_marks_changing_ones_unknown() {
-        let prior = obj(&[("name", s("a")), ("url", s("u")), ("id", s("1")), ("etag", s("e")), ("note", s("n"))]);
+        let prior = obj(&[
+            ("name", s("a")),
+            ("url", s("u")),
+            ("id", s("1")),
+            ("etag", s("e")),
+            ("note", s("n")),
+        ]);
         let config = obj(&[("name", s("a")), ("url", s("v"))]);
-        let proposed = obj(&[("name", s("a")), ("url", s("v")), ("id", s("1")), ("etag", s("e")), ("note", s("n"))]);
+        let proposed = obj(&[
+            ("name", s("a")),
+            ("url", s("v")),
+            ("id", s("1")),
+            ("etag", s("e")),
+            ("note", s("n")),
+        ]);
         let out = plan_change(&block(), &prior, &proposed, &config);
         assert_eq!(out.planned.get_attr("id"), Some(&s("1")));
         assert_eq!(out.planned.get_attr("etag"), Some(&Value::Unknown));
@@ -297,7 +374,12 @@ mod tests {
 
     #[test]
     fn no_change_plans_prior_state() {
-        let prior = obj(&[("name", s("a")), ("url", s("u")), ("id", s("1")), ("etag", s("e"))]);
+        let prior = obj(&[
+            ("name", s("a")),
+            ("url", s("u")),
+            ("id", s("1")),
+            ("etag", s("e")),
+        ]);
         let config = obj(&[("name", s("a")), ("url", s("u"))]);
         let out = plan_change(&block(), &prior, &prior, &config);
         assert_eq!(out.planned, prior);
@@ -318,13 +400,20 @@ mod tests {
     #[test]
     fn destroy_plans_null() {
         let prior = obj(&[("name", s("a"))]);
-        assert_eq!(plan_change(&block(), &prior, &Value::Null, &Value::Null).planned, Value::Null);
+        assert_eq!(
+            plan_change(&block(), &prior, &Value::Null, &Value::Null).planned,
+            Value::Null
+        );
     }
 
     #[test]
     fn config_errors_name_the_attribute() {
         let mut diags = Diagnostics::new();
-        validate_config(&block(), &obj(&[("id", s("x")), ("code", s("toolong"))]), &mut diags);
+        validate_config(
+            &block(),
+            &obj(&[("id", s("x")), ("code", s("toolong"))]),
+            &mut diags,
+        );
         let d: Vec<_> = diags.iter().collect();
         assert_eq!(d.len(), 2, "{diags}");
         assert_eq!(d[0].attribute, Some(AttributePath::attr("id")));

@@ -61,7 +61,12 @@ impl Context {
     }
 
     pub(crate) fn take_diagnostics(&self) -> Diagnostics {
-        Diagnostics(self.warnings.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default())
+        Diagnostics(
+            self.warnings
+                .lock()
+                .map(|mut w| std::mem::take(&mut *w))
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -78,7 +83,11 @@ pub trait Provider: Send + Sync + 'static {
     /// `example_thing`).
     fn type_name(&self) -> &str;
     fn schema(&self) -> Schema;
-    async fn configure(&self, ctx: &Context, config: Self::Config) -> Result<Self::Client, Diagnostics>;
+    async fn configure(
+        &self,
+        ctx: &Context,
+        config: Self::Config,
+    ) -> Result<Self::Client, Diagnostics>;
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Client>>> {
         Vec::new()
     }
@@ -134,9 +143,19 @@ pub trait Resource<C>: Send + Sync + 'static {
     /// Adjusts the plan after the framework's rules ran.
     fn modify_plan(&self, _change: &mut PlanChange<'_>) {}
 
-    async fn create(&self, ctx: &Context, client: &C, plan: Self::Model) -> Result<Self::Model, Diagnostics>;
+    async fn create(
+        &self,
+        ctx: &Context,
+        client: &C,
+        plan: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
     /// Reads the live object; `None` when it no longer exists (Terraform then plans a create).
-    async fn read(&self, ctx: &Context, client: &C, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics>;
+    async fn read(
+        &self,
+        ctx: &Context,
+        client: &C,
+        state: Self::Model,
+    ) -> Result<Option<Self::Model>, Diagnostics>;
     async fn update(
         &self,
         ctx: &Context,
@@ -145,11 +164,21 @@ pub trait Resource<C>: Send + Sync + 'static {
         plan: Self::Model,
     ) -> Result<Self::Model, Diagnostics>;
     /// Deletes the object; deleting one that is already gone must succeed.
-    async fn delete(&self, ctx: &Context, client: &C, state: Self::Model) -> Result<(), Diagnostics>;
+    async fn delete(
+        &self,
+        ctx: &Context,
+        client: &C,
+        state: Self::Model,
+    ) -> Result<(), Diagnostics>;
 
     /// Builds the state of an existing object from an import id. Every attribute must be filled
     /// so that the next plan is empty.
-    async fn import(&self, _ctx: &Context, _client: &C, _id: &str) -> Result<Self::Model, Diagnostics> {
+    async fn import(
+        &self,
+        _ctx: &Context,
+        _client: &C,
+        _id: &str,
+    ) -> Result<Self::Model, Diagnostics> {
         Err(Diagnostic::error(
             "Import not supported",
             format!("The resource type {} cannot be imported.", self.type_name()),
@@ -187,7 +216,12 @@ pub trait DataSource<C>: Send + Sync + 'static {
     fn type_name(&self) -> &str;
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
-    async fn read(&self, ctx: &Context, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    async fn read(
+        &self,
+        ctx: &Context,
+        client: &C,
+        config: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
 }
 
 /// An ephemeral resource (Terraform ≥ 1.10): a value produced for one run, never stored.
@@ -197,7 +231,12 @@ pub trait EphemeralResource<C>: Send + Sync + 'static {
     fn type_name(&self) -> &str;
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
-    async fn open(&self, ctx: &Context, client: &C, config: Self::Model) -> Result<Self::Model, Diagnostics>;
+    async fn open(
+        &self,
+        ctx: &Context,
+        client: &C,
+        config: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
 }
 
 /// A resource as the server sees it: on raw values. Implemented for every [`Resource`].
@@ -208,11 +247,26 @@ pub trait DynResource<C>: Send + Sync {
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
     fn modify_plan(&self, change: &mut PlanChange<'_>);
     async fn create(&self, ctx: &Context, client: &C, plan: &Value) -> Result<Value, Diagnostics>;
-    async fn read(&self, ctx: &Context, client: &C, state: &Value) -> Result<Option<Value>, Diagnostics>;
-    async fn update(&self, ctx: &Context, client: &C, prior: &Value, plan: &Value) -> Result<Value, Diagnostics>;
+    async fn read(
+        &self,
+        ctx: &Context,
+        client: &C,
+        state: &Value,
+    ) -> Result<Option<Value>, Diagnostics>;
+    async fn update(
+        &self,
+        ctx: &Context,
+        client: &C,
+        prior: &Value,
+        plan: &Value,
+    ) -> Result<Value, Diagnostics>;
     async fn delete(&self, ctx: &Context, client: &C, state: &Value) -> Result<(), Diagnostics>;
     async fn import(&self, ctx: &Context, client: &C, id: &str) -> Result<Value, Diagnostics>;
-    fn upgrade_state(&self, from_version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics>;
+    fn upgrade_state(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics>;
 }
 
 #[async_trait]
@@ -233,14 +287,29 @@ impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for R {
         let plan = R::Model::from_value(plan)?;
         Ok(Resource::create(self, ctx, client, plan).await?.to_value())
     }
-    async fn read(&self, ctx: &Context, client: &C, state: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        ctx: &Context,
+        client: &C,
+        state: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
         let state = R::Model::from_value(state)?;
-        Ok(Resource::read(self, ctx, client, state).await?.map(|m| m.to_value()))
+        Ok(Resource::read(self, ctx, client, state)
+            .await?
+            .map(|m| m.to_value()))
     }
-    async fn update(&self, ctx: &Context, client: &C, prior: &Value, plan: &Value) -> Result<Value, Diagnostics> {
+    async fn update(
+        &self,
+        ctx: &Context,
+        client: &C,
+        prior: &Value,
+        plan: &Value,
+    ) -> Result<Value, Diagnostics> {
         let prior = R::Model::from_value(prior)?;
         let plan = R::Model::from_value(plan)?;
-        Ok(Resource::update(self, ctx, client, prior, plan).await?.to_value())
+        Ok(Resource::update(self, ctx, client, prior, plan)
+            .await?
+            .to_value())
     }
     async fn delete(&self, ctx: &Context, client: &C, state: &Value) -> Result<(), Diagnostics> {
         let state = R::Model::from_value(state)?;
@@ -249,7 +318,11 @@ impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for R {
     async fn import(&self, ctx: &Context, client: &C, id: &str) -> Result<Value, Diagnostics> {
         Ok(Resource::import(self, ctx, client, id).await?.to_value())
     }
-    fn upgrade_state(&self, from_version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+    fn upgrade_state(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
         Resource::upgrade_state(self, from_version, state)
     }
 }
@@ -276,7 +349,9 @@ impl<C: Send + Sync + 'static, D: DataSource<C>> DynDataSource<C> for D {
     }
     async fn read(&self, ctx: &Context, client: &C, config: &Value) -> Result<Value, Diagnostics> {
         let config = D::Model::from_value(config)?;
-        Ok(DataSource::read(self, ctx, client, config).await?.to_value())
+        Ok(DataSource::read(self, ctx, client, config)
+            .await?
+            .to_value())
     }
 }
 
@@ -302,6 +377,8 @@ impl<C: Send + Sync + 'static, E: EphemeralResource<C>> DynEphemeralResource<C> 
     }
     async fn open(&self, ctx: &Context, client: &C, config: &Value) -> Result<Value, Diagnostics> {
         let config = E::Model::from_value(config)?;
-        Ok(EphemeralResource::open(self, ctx, client, config).await?.to_value())
+        Ok(EphemeralResource::open(self, ctx, client, config)
+            .await?
+            .to_value())
     }
 }

@@ -277,7 +277,10 @@ impl Block {
             .map(|a| (a.name.clone(), a.value_type()))
             .collect();
         for b in &self.blocks {
-            attrs.insert(b.type_name.clone(), wrap_nesting(b.nesting, b.block.value_type()));
+            attrs.insert(
+                b.type_name.clone(),
+                wrap_nesting(b.nesting, b.block.value_type()),
+            );
         }
         Type::Object(attrs)
     }
@@ -371,7 +374,10 @@ impl Schema {
         let mut errors = Vec::new();
         validate_block(&self.block, kind, &AttributePath::root(), &mut errors);
         if self.version < 0 {
-            errors.push(format!("schema version {} must not be negative", self.version));
+            errors.push(format!(
+                "schema version {} must not be negative",
+                self.version
+            ));
         }
         if errors.is_empty() {
             Ok(())
@@ -431,7 +437,9 @@ fn validate_block(block: &Block, kind: SchemaKind, at: &AttributePath, errors: &
         let path = at.then_attr(&b.type_name);
         let (min, max) = (b.min_items, b.max_items);
         if min < 0 || max < 0 {
-            errors.push(format!("{path}: min_items and max_items must not be negative"));
+            errors.push(format!(
+                "{path}: min_items and max_items must not be negative"
+            ));
         }
         match b.nesting {
             Nesting::Single if min > 1 || max > 1 => errors.push(format!(
@@ -449,7 +457,12 @@ fn validate_block(block: &Block, kind: SchemaKind, at: &AttributePath, errors: &
     }
 }
 
-fn validate_attribute(a: &Attribute, kind: SchemaKind, path: &AttributePath, errors: &mut Vec<String>) {
+fn validate_attribute(
+    a: &Attribute,
+    kind: SchemaKind,
+    path: &AttributePath,
+    errors: &mut Vec<String>,
+) {
     if a.write_only {
         if kind != SchemaKind::Resource && kind != SchemaKind::Provider {
             errors.push(format!(
@@ -461,7 +474,9 @@ fn validate_attribute(a: &Attribute, kind: SchemaKind, path: &AttributePath, err
         }
     }
     if kind == SchemaKind::Provider && a.mode.is_computed() {
-        errors.push(format!("{path}: provider configuration cannot have computed attributes"));
+        errors.push(format!(
+            "{path}: provider configuration cannot have computed attributes"
+        ));
     }
     if a.keep_prior_state && !a.mode.is_computed() {
         errors.push(format!(
@@ -469,7 +484,9 @@ fn validate_attribute(a: &Attribute, kind: SchemaKind, path: &AttributePath, err
         ));
     }
     if a.requires_replace && kind != SchemaKind::Resource {
-        errors.push(format!("{path}: requires_replace only applies to resources"));
+        errors.push(format!(
+            "{path}: requires_replace only applies to resources"
+        ));
     }
     match &a.kind {
         AttributeKind::Type(_) => {}
@@ -483,7 +500,9 @@ fn validate_attribute(a: &Attribute, kind: SchemaKind, path: &AttributePath, err
                 ));
             }
             if attributes.is_empty() {
-                errors.push(format!("{path}: nested attributes need at least one attribute"));
+                errors.push(format!(
+                    "{path}: nested attributes need at least one attribute"
+                ));
             }
             let inner = Block {
                 attributes: attributes.clone(),

@@ -19,7 +19,9 @@ use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use crate::proto::health::health_server::{Health, HealthServer};
-use crate::proto::health::{health_check_response::ServingStatus, HealthCheckRequest, HealthCheckResponse};
+use crate::proto::health::{
+    health_check_response::ServingStatus, HealthCheckRequest, HealthCheckResponse,
+};
 use crate::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use crate::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use crate::proto::plugin::{Empty, StdioData};
@@ -29,7 +31,8 @@ use crate::server::ProviderService;
 
 /// The environment variable and value Terraform sets to show it launched the plugin.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The plugin protocol major version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 6;
 /// Largest gRPC message accepted or sent, as Terraform and Go providers use.
@@ -62,8 +65,13 @@ pub enum ServeError {
 /// Runs a provider binary's `main`: serves Terraform (or, with `--debug`, a debug session) and
 /// turns errors into a message on stderr and exit code 1.
 pub fn run<P: Provider>(provider: P, provider_address: &str) -> ExitCode {
-    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let debug = std::env::args()
+        .skip(1)
+        .any(|a| a == "--debug" || a == "-debug");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");
@@ -107,7 +115,10 @@ pub async fn serve_plugin<P: Provider>(provider: P) -> Result<(), ServeError> {
         .as_ref()
         .map(|t| base64::engine::general_purpose::STANDARD_NO_PAD.encode(&t.server_cert_der))
         .unwrap_or_default();
-    let line = format!("1|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}\n", socket.path.display());
+    let line = format!(
+        "1|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}\n",
+        socket.path.display()
+    );
 
     let stop = CancellationToken::new();
     let service = ProviderService::new(provider).map_err(ServeError::InvalidSchema)?;
@@ -118,14 +129,19 @@ pub async fn serve_plugin<P: Provider>(provider: P) -> Result<(), ServeError> {
     spawn_sigterm_watch(stop.clone());
     let task = tokio::spawn(server.run(listener, tls.map(|t| t.config), service));
     print_stdout(&line)?;
-    let result = task.await.map_err(|e| ServeError::Io("server task".into(), std::io::Error::other(e)))?;
+    let result = task
+        .await
+        .map_err(|e| ServeError::Io("server task".into(), std::io::Error::other(e)))?;
     drop(socket);
     result
 }
 
 /// Serves in debug mode: plaintext on a unix socket, printing the `TF_REATTACH_PROVIDERS` value
 /// for a Terraform run in another terminal. Ctrl-C stops it.
-pub async fn serve_debug<P: Provider>(provider: P, provider_address: &str) -> Result<(), ServeError> {
+pub async fn serve_debug<P: Provider>(
+    provider: P,
+    provider_address: &str,
+) -> Result<(), ServeError> {
     let server = serve_in_process(provider, provider_address).await?;
     let message = format!(
         "Provider started in debug mode. To attach Terraform, set this in the shell that runs it:\n\n\
@@ -169,7 +185,10 @@ impl InProcessServer {
 
 /// Serves a provider in this process on a fresh unix socket (plaintext) and returns the
 /// reattach configuration for `provider_address` (e.g. `registry.terraform.io/acme/example`).
-pub async fn serve_in_process<P: Provider>(provider: P, provider_address: &str) -> Result<InProcessServer, ServeError> {
+pub async fn serve_in_process<P: Provider>(
+    provider: P,
+    provider_address: &str,
+) -> Result<InProcessServer, ServeError> {
     let socket = SocketDir::new(None)?;
     let listener = socket.bind()?;
     let service = ProviderService::new(provider).map_err(ServeError::InvalidSchema)?;
@@ -220,7 +239,8 @@ fn ignore_sigint() {
 }
 
 fn spawn_sigterm_watch(stop: CancellationToken) {
-    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
         tokio::spawn(async move {
             tokio::select! {
                 _ = term.recv() => stop.cancel(),
@@ -257,7 +277,8 @@ impl SocketDir {
     }
 
     fn bind(&self) -> Result<UnixListener, ServeError> {
-        UnixListener::bind(&self.path).map_err(|e| ServeError::Io(format!("listening on {}", self.path.display()), e))
+        UnixListener::bind(&self.path)
+            .map_err(|e| ServeError::Io(format!("listening on {}", self.path.display()), e))
     }
 }
 
@@ -301,7 +322,10 @@ impl Serving {
             }
             Some(config) => {
                 router
-                    .serve_with_incoming_shutdown(tls_incoming(listener, config, stop.clone()), shutdown)
+                    .serve_with_incoming_shutdown(
+                        tls_incoming(listener, config, stop.clone()),
+                        shutdown,
+                    )
                     .await
             }
         };
@@ -331,8 +355,12 @@ fn tls_incoming(
                     Ok(Ok(tls)) => {
                         let _ = tx.send(Ok(TlsConn(Box::new(tls)))).await;
                     }
-                    Ok(Err(e)) => tracing::warn!("rejected a plugin connection: TLS handshake failed: {e}"),
-                    Err(_) => tracing::warn!("rejected a plugin connection: TLS handshake timed out"),
+                    Ok(Err(e)) => {
+                        tracing::warn!("rejected a plugin connection: TLS handshake failed: {e}")
+                    }
+                    Err(_) => {
+                        tracing::warn!("rejected a plugin connection: TLS handshake timed out")
+                    }
                 }
             });
         }
@@ -349,19 +377,30 @@ impl Connected for TlsConn {
 }
 
 impl AsyncRead for TlsConn {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsConn {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut *self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_flush(cx)
     }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut *self.0).poll_shutdown(cx)
     }
 }
@@ -397,7 +436,10 @@ struct Stdio {
 impl GrpcStdio for Stdio {
     type StreamStdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send>>;
 
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         let stop = self.stop.clone();
         let stream = futures::stream::once(async move { stop.cancelled_owned().await })
             .filter_map(|_| async { None });
@@ -411,7 +453,10 @@ struct HealthService;
 impl Health for HealthService {
     type WatchStream = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send>>;
 
-    async fn check(&self, req: Request<HealthCheckRequest>) -> Result<Response<HealthCheckResponse>, Status> {
+    async fn check(
+        &self,
+        req: Request<HealthCheckRequest>,
+    ) -> Result<Response<HealthCheckResponse>, Status> {
         let service = req.into_inner().service;
         if service.is_empty() || service == "plugin" {
             Ok(Response::new(HealthCheckResponse {
@@ -422,9 +467,13 @@ impl Health for HealthService {
         }
     }
 
-    async fn watch(&self, req: Request<HealthCheckRequest>) -> Result<Response<Self::WatchStream>, Status> {
+    async fn watch(
+        &self,
+        req: Request<HealthCheckRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
         let status = self.check(req).await?.into_inner();
-        let stream = futures::stream::once(async move { Ok(status) }).chain(futures::stream::pending());
+        let stream =
+            futures::stream::once(async move { Ok(status) }).chain(futures::stream::pending());
         Ok(Response::new(Box::pin(stream)))
     }
 }
@@ -441,6 +490,9 @@ mod tests {
         assert!(negotiate_protocol(Some("5,6")).is_ok());
         assert!(negotiate_protocol(Some("6")).is_ok());
         let err = negotiate_protocol(Some("4,5")).unwrap_err().to_string();
-        assert!(err.contains("\"4,5\"") && err.contains("only version 6"), "{err}");
+        assert!(
+            err.contains("\"4,5\"") && err.contains("only version 6"),
+            "{err}"
+        );
     }
 }

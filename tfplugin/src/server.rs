@@ -15,7 +15,9 @@ use crate::model::Model;
 use crate::plan;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
-use crate::resource::{Context, DynDataSource, DynEphemeralResource, DynResource, PlanChange, Provider};
+use crate::resource::{
+    Context, DynDataSource, DynEphemeralResource, DynResource, PlanChange, Provider,
+};
 use crate::schema::{Mode, Schema, SchemaKind};
 use crate::value::{Type, Value};
 
@@ -64,13 +66,21 @@ impl<P: Provider> ProviderService<P> {
             found
         };
         let provider_schema = provider.schema();
-        errors.extend(check("provider", provider.type_name(), &provider_schema, SchemaKind::Provider));
+        errors.extend(check(
+            "provider",
+            provider.type_name(),
+            &provider_schema,
+            SchemaKind::Provider,
+        ));
 
         let mut resources = HashMap::new();
         for r in provider.resources() {
             let (name, schema) = (r.type_name().to_owned(), r.schema());
             errors.extend(check("resource", &name, &schema, SchemaKind::Resource));
-            if resources.insert(name.clone(), Shaped::new(schema, r)).is_some() {
+            if resources
+                .insert(name.clone(), Shaped::new(schema, r))
+                .is_some()
+            {
                 errors.push(format!("resource {name} is declared twice"));
             }
         }
@@ -78,15 +88,26 @@ impl<P: Provider> ProviderService<P> {
         for d in provider.data_sources() {
             let (name, schema) = (d.type_name().to_owned(), d.schema());
             errors.extend(check("data source", &name, &schema, SchemaKind::DataSource));
-            if data_sources.insert(name.clone(), Shaped::new(schema, d)).is_some() {
+            if data_sources
+                .insert(name.clone(), Shaped::new(schema, d))
+                .is_some()
+            {
                 errors.push(format!("data source {name} is declared twice"));
             }
         }
         let mut ephemerals = HashMap::new();
         for e in provider.ephemeral_resources() {
             let (name, schema) = (e.type_name().to_owned(), e.schema());
-            errors.extend(check("ephemeral resource", &name, &schema, SchemaKind::EphemeralResource));
-            if ephemerals.insert(name.clone(), Shaped::new(schema, e)).is_some() {
+            errors.extend(check(
+                "ephemeral resource",
+                &name,
+                &schema,
+                SchemaKind::EphemeralResource,
+            ));
+            if ephemerals
+                .insert(name.clone(), Shaped::new(schema, e))
+                .is_some()
+            {
                 errors.push(format!("ephemeral resource {name} is declared twice"));
             }
         }
@@ -95,9 +116,18 @@ impl<P: Provider> ProviderService<P> {
         }
         let schema_response = pb::get_provider_schema::Response {
             provider: Some(provider_schema.to_proto()),
-            resource_schemas: resources.iter().map(|(k, v)| (k.clone(), v.schema.to_proto())).collect(),
-            data_source_schemas: data_sources.iter().map(|(k, v)| (k.clone(), v.schema.to_proto())).collect(),
-            ephemeral_resource_schemas: ephemerals.iter().map(|(k, v)| (k.clone(), v.schema.to_proto())).collect(),
+            resource_schemas: resources
+                .iter()
+                .map(|(k, v)| (k.clone(), v.schema.to_proto()))
+                .collect(),
+            data_source_schemas: data_sources
+                .iter()
+                .map(|(k, v)| (k.clone(), v.schema.to_proto()))
+                .collect(),
+            ephemeral_resource_schemas: ephemerals
+                .iter()
+                .map(|(k, v)| (k.clone(), v.schema.to_proto()))
+                .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         };
@@ -129,15 +159,27 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn resource(&self, name: &str) -> Result<&Shaped<dyn DynResource<P::Client>>, Diagnostics> {
-        self.resources.get(name).ok_or_else(|| unknown_type("resource", name))
+        self.resources
+            .get(name)
+            .ok_or_else(|| unknown_type("resource", name))
     }
 
-    fn data_source(&self, name: &str) -> Result<&Shaped<dyn DynDataSource<P::Client>>, Diagnostics> {
-        self.data_sources.get(name).ok_or_else(|| unknown_type("data source", name))
+    fn data_source(
+        &self,
+        name: &str,
+    ) -> Result<&Shaped<dyn DynDataSource<P::Client>>, Diagnostics> {
+        self.data_sources
+            .get(name)
+            .ok_or_else(|| unknown_type("data source", name))
     }
 
-    fn ephemeral(&self, name: &str) -> Result<&Shaped<dyn DynEphemeralResource<P::Client>>, Diagnostics> {
-        self.ephemerals.get(name).ok_or_else(|| unknown_type("ephemeral resource", name))
+    fn ephemeral(
+        &self,
+        name: &str,
+    ) -> Result<&Shaped<dyn DynEphemeralResource<P::Client>>, Diagnostics> {
+        self.ephemerals
+            .get(name)
+            .ok_or_else(|| unknown_type("ephemeral resource", name))
     }
 }
 
@@ -199,7 +241,10 @@ fn null_write_only(schema: &Schema, v: &mut Value) {
 }
 
 /// Races an operation against Terraform's StopProvider.
-async fn cancellable<T>(ctx: &Context, op: impl Future<Output = Result<T, Diagnostics>>) -> Result<T, Diagnostics> {
+async fn cancellable<T>(
+    ctx: &Context,
+    op: impl Future<Output = Result<T, Diagnostics>>,
+) -> Result<T, Diagnostics> {
     tokio::select! {
         r = op => r,
         _ = ctx.cancelled() => Err(Diagnostic::error(
@@ -239,13 +284,34 @@ fn unsupported(what: &str) -> Vec<pb::Diagnostic> {
 
 #[tonic::async_trait]
 impl<P: Provider> ProviderRpc for ProviderService<P> {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
         use pb::get_metadata as m;
         Ok(Response::new(m::Response {
             server_capabilities: Some(capabilities()),
-            resources: self.resources.keys().map(|k| m::ResourceMetadata { type_name: k.clone() }).collect(),
-            data_sources: self.data_sources.keys().map(|k| m::DataSourceMetadata { type_name: k.clone() }).collect(),
-            ephemeral_resources: self.ephemerals.keys().map(|k| m::EphemeralMetadata { type_name: k.clone() }).collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| m::ResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| m::DataSourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            ephemeral_resources: self
+                .ephemerals
+                .keys()
+                .map(|k| m::EphemeralMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -264,7 +330,9 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         match decode(req.config.as_ref(), &self.provider_schema.ty) {
-            Ok(config) => plan::validate_config(&self.provider_schema.schema.block, &config, &mut diags),
+            Ok(config) => {
+                plan::validate_config(&self.provider_schema.schema.block, &config, &mut diags)
+            }
             Err(e) => diags.extend(e),
         }
         Ok(Response::new(pb::validate_provider_config::Response {
@@ -327,9 +395,11 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         if let Err(e) = result {
             diags.extend(e);
         }
-        Ok(Response::new(pb::validate_ephemeral_resource_config::Response {
-            diagnostics: diags_only(diags),
-        }))
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response {
+                diagnostics: diags_only(diags),
+            },
+        ))
     }
 
     async fn upgrade_resource_state(
@@ -351,17 +421,25 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 .into());
             }
             let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-                Diagnostics::from(Diagnostic::error("Invalid stored state", format!("The stored state is not JSON: {e}")))
+                Diagnostics::from(Diagnostic::error(
+                    "Invalid stored state",
+                    format!("The stored state is not JSON: {e}"),
+                ))
             })?;
             let mut upgraded = r.imp.upgrade_state(req.version, json)?;
             // Attributes the current schema no longer has are dropped, as Terraform expects.
-            if let (serde_json::Value::Object(obj), Some(attrs)) = (&mut upgraded, r.ty.attribute_types()) {
+            if let (serde_json::Value::Object(obj), Some(attrs)) =
+                (&mut upgraded, r.ty.attribute_types())
+            {
                 obj.retain(|k, _| attrs.contains_key(k));
             }
             let value = Value::from_json(&upgraded, &r.ty).map_err(|e| {
                 Diagnostics::from(Diagnostic::error(
                     "Invalid stored state",
-                    format!("The stored state does not match the schema of {}: {e}", req.type_name),
+                    format!(
+                        "The stored state does not match the schema of {}: {e}",
+                        req.type_name
+                    ),
                 ))
             })?;
             encode(&value, &r.ty)
@@ -400,7 +478,11 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let req = req.into_inner();
         let config = match decode(req.config.as_ref(), &self.provider_schema.ty) {
             Ok(c) => c,
-            Err(d) => return Ok(Response::new(pb::configure_provider::Response { diagnostics: d.to_proto() })),
+            Err(d) => {
+                return Ok(Response::new(pb::configure_provider::Response {
+                    diagnostics: d.to_proto(),
+                }))
+            }
         };
         let ctx = self.context(config.clone());
         let result = async {
@@ -412,10 +494,15 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         if let (Some(client), Ok(mut slot)) = (client, self.client.write()) {
             *slot = Some(Arc::new(client));
         }
-        Ok(Response::new(pb::configure_provider::Response { diagnostics }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics,
+        }))
     }
 
-    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> RpcResult<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
         let req = req.into_inner();
         let ctx = self.context(Value::Null);
         let result = async {
@@ -492,7 +579,12 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         let req = req.into_inner();
         let r = match self.resource(&req.type_name) {
             Ok(r) => r,
-            Err(d) => return Ok(Response::new(pb::apply_resource_change::Response { diagnostics: d.to_proto(), ..Default::default() })),
+            Err(d) => {
+                return Ok(Response::new(pb::apply_resource_change::Response {
+                    diagnostics: d.to_proto(),
+                    ..Default::default()
+                }))
+            }
         };
         let decoded = (|| {
             Ok::<_, Diagnostics>((
@@ -503,7 +595,13 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         })();
         let (prior, planned, config) = match decoded {
             Ok(v) => v,
-            Err(d) => return Ok(Response::new(pb::apply_resource_change::Response { new_state: req.prior_state, diagnostics: d.to_proto(), ..Default::default() })),
+            Err(d) => {
+                return Ok(Response::new(pb::apply_resource_change::Response {
+                    new_state: req.prior_state,
+                    diagnostics: d.to_proto(),
+                    ..Default::default()
+                }))
+            }
         };
         let ctx = self.context(config);
         let result = async {
@@ -626,7 +724,13 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let r = self.resource(&req.type_name)?;
             let mut state = decode(req.state.as_ref(), &r.ty)?;
             if let Value::Object(attrs) = &mut state {
-                for a in r.schema.block.attributes.iter().filter(|a| a.mode == Mode::Computed) {
+                for a in r
+                    .schema
+                    .block
+                    .attributes
+                    .iter()
+                    .filter(|a| a.mode == Mode::Computed)
+                {
                     attrs.insert(a.name.clone(), Value::Null);
                 }
             }
@@ -636,7 +740,10 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             Ok(c) => (Some(c), Vec::new()),
             Err(d) => (None, d.to_proto()),
         };
-        Ok(Response::new(pb::generate_resource_config::Response { config, diagnostics }))
+        Ok(Response::new(pb::generate_resource_config::Response {
+            config,
+            diagnostics,
+        }))
     }
 
     async fn open_ephemeral_resource(
@@ -677,7 +784,10 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
 
     type ListResourceStream = BoxStream<pb::list_resource::Event>;
 
-    async fn list_resource(&self, req: Request<pb::list_resource::Request>) -> RpcResult<Self::ListResourceStream> {
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> RpcResult<Self::ListResourceStream> {
         let event = pb::list_resource::Event {
             diagnostic: unknown_type("list resource", &req.into_inner().type_name).to_proto(),
             ..Default::default()
@@ -694,15 +804,24 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         }))
     }
 
-    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> RpcResult<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
         Ok(Response::new(Default::default()))
     }
 
-    async fn call_function(&self, req: Request<pb::call_function::Request>) -> RpcResult<pb::call_function::Response> {
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
         Ok(Response::new(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
-                text: format!("this provider has no function named {:?}", req.into_inner().name),
+                text: format!(
+                    "this provider has no function named {:?}",
+                    req.into_inner().name
+                ),
                 ..Default::default()
             }),
         }))
@@ -729,12 +848,17 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
 
     type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
 
-    async fn read_state_bytes(&self, _: Request<pb::read_state_bytes::Request>) -> RpcResult<Self::ReadStateBytesStream> {
+    async fn read_state_bytes(
+        &self,
+        _: Request<pb::read_state_bytes::Request>,
+    ) -> RpcResult<Self::ReadStateBytesStream> {
         let response = pb::read_state_bytes::Response {
             diagnostics: unsupported("state stores"),
             ..Default::default()
         };
-        Ok(Response::new(Box::pin(futures::stream::iter([Ok(response)]))))
+        Ok(Response::new(Box::pin(futures::stream::iter([Ok(
+            response,
+        )]))))
     }
 
     async fn write_state_bytes(
@@ -746,33 +870,48 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         }))
     }
 
-    async fn lock_state(&self, _: Request<pb::lock_state::Request>) -> RpcResult<pb::lock_state::Response> {
+    async fn lock_state(
+        &self,
+        _: Request<pb::lock_state::Request>,
+    ) -> RpcResult<pb::lock_state::Response> {
         Ok(Response::new(pb::lock_state::Response {
             diagnostics: unsupported("state stores"),
             ..Default::default()
         }))
     }
 
-    async fn unlock_state(&self, _: Request<pb::unlock_state::Request>) -> RpcResult<pb::unlock_state::Response> {
+    async fn unlock_state(
+        &self,
+        _: Request<pb::unlock_state::Request>,
+    ) -> RpcResult<pb::unlock_state::Response> {
         Ok(Response::new(pb::unlock_state::Response {
             diagnostics: unsupported("state stores"),
         }))
     }
 
-    async fn get_states(&self, _: Request<pb::get_states::Request>) -> RpcResult<pb::get_states::Response> {
+    async fn get_states(
+        &self,
+        _: Request<pb::get_states::Request>,
+    ) -> RpcResult<pb::get_states::Response> {
         Ok(Response::new(pb::get_states::Response {
             diagnostics: unsupported("state stores"),
             ..Default::default()
         }))
     }
 
-    async fn delete_state(&self, _: Request<pb::delete_state::Request>) -> RpcResult<pb::delete_state::Response> {
+    async fn delete_state(
+        &self,
+        _: Request<pb::delete_state::Request>,
+    ) -> RpcResult<pb::delete_state::Response> {
         Ok(Response::new(pb::delete_state::Response {
             diagnostics: unsupported("state stores"),
         }))
     }
 
-    async fn plan_action(&self, _: Request<pb::plan_action::Request>) -> RpcResult<pb::plan_action::Response> {
+    async fn plan_action(
+        &self,
+        _: Request<pb::plan_action::Request>,
+    ) -> RpcResult<pb::plan_action::Response> {
         Ok(Response::new(pb::plan_action::Response {
             diagnostics: unsupported("actions"),
             ..Default::default()
@@ -781,11 +920,16 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
 
     type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
 
-    async fn invoke_action(&self, _: Request<pb::invoke_action::Request>) -> RpcResult<Self::InvokeActionStream> {
+    async fn invoke_action(
+        &self,
+        _: Request<pb::invoke_action::Request>,
+    ) -> RpcResult<Self::InvokeActionStream> {
         let event = pb::invoke_action::Event {
-            r#type: Some(pb::invoke_action::event::Type::Completed(pb::invoke_action::event::Completed {
-                diagnostics: unsupported("actions"),
-            })),
+            r#type: Some(pb::invoke_action::event::Type::Completed(
+                pb::invoke_action::event::Completed {
+                    diagnostics: unsupported("actions"),
+                },
+            )),
         };
         Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))))
     }
@@ -799,12 +943,17 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         }))
     }
 
-    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
         // Cancel what is in flight; later calls get a fresh token so the server keeps serving.
         if let Ok(mut token) = self.stop.lock() {
             token.cancel();
             *token = CancellationToken::new();
         }
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }

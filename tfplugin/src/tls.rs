@@ -21,11 +21,16 @@ pub(crate) struct AutoMtls {
 /// Builds the TLS configuration from the client certificate PEM Terraform passed.
 pub(crate) fn auto_mtls(client_cert_pem: &str) -> Result<AutoMtls, ServeError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let client_certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(client_cert_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ServeError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}")))?;
+    let client_certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(client_cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|e| {
+                ServeError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}"))
+            })?;
     if client_certs.is_empty() {
-        return Err(ServeError::Tls("PLUGIN_CLIENT_CERT holds no certificate".into()));
+        return Err(ServeError::Tls(
+            "PLUGIN_CLIENT_CERT holds no certificate".into(),
+        ));
     }
 
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
@@ -93,7 +98,11 @@ impl ClientCertVerifier for PinnedClientCert {
         _intermediates: &[CertificateDer<'_>],
         _now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        if self.expected.iter().any(|c| c.as_ref() == end_entity.as_ref()) {
+        if self
+            .expected
+            .iter()
+            .any(|c| c.as_ref() == end_entity.as_ref())
+        {
             Ok(ClientCertVerified::assertion())
         } else {
             Err(rustls::Error::InvalidCertificate(
@@ -108,7 +117,12 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -117,10 +131,17 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
