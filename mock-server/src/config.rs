@@ -16,6 +16,31 @@ pub const DEFAULT_GRPC_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Default time that shutdown waits for open connections before closing them.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// Momento's hard limit on one published message (4 KiB).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024;
+/// Momento's hard limit on one webhook delivery (5 s).
+pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Momento's delivery semantics: one attempt.
+pub const DEFAULT_DELIVERY_ATTEMPTS: u32 = 1;
+/// Soft limit on webhooks per cache (Momento's is 5; the mock is generous by default).
+pub const DEFAULT_MAX_WEBHOOKS_PER_CACHE: usize = 100;
+/// Soft limit on deliveries per second per webhook (Momento's is 5; generous by default).
+pub const DEFAULT_MAX_DELIVERIES_PER_SECOND: u32 = 100_000;
+/// Deliveries waiting per webhook before new ones are dropped (recorded as `dropped`).
+pub const DEFAULT_WEBHOOK_QUEUE_CAPACITY: usize = 4096;
+/// Deliveries in flight at once per webhook.
+pub const DEFAULT_WEBHOOK_CONCURRENCY: usize = 64;
+/// Deliveries in flight at once across all webhooks.
+pub const DEFAULT_MAX_INFLIGHT_DELIVERIES: usize = 1024;
+/// Entries kept in the delivery journal (oldest evicted first).
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+/// Messages kept per topic for resume and replay.
+pub const DEFAULT_TOPIC_LOG_CAPACITY: usize = 1024;
+/// Subscriptions per topic (Momento's default is 100; generous by default).
+pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_TOPIC: usize = 10_000;
+/// Time between heartbeats on subscription streams (the first is sent at once).
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Everything one mock server needs to start. `Config::default()` equals the CLI's defaults.
 ///
 /// `Debug` never prints the auth token.
@@ -30,8 +55,36 @@ pub struct Config {
     pub auth_token: Option<String>,
     /// Largest gRPC message the server decodes or encodes, in bytes.
     pub grpc_max_message_bytes: usize,
-    /// How long [`crate::RunningMock::shutdown`] lets open connections finish before dropping them.
+    /// How long [`crate::RunningMock::shutdown`] lets open connections finish (and in-flight
+    /// webhook deliveries drain) before dropping them.
     pub shutdown_grace: Duration,
+    /// Publish, subscribe and webhook creation on undeclared topics fail with `NOT_FOUND`.
+    pub strict_topics: bool,
+    /// Largest published message, in bytes (hard limit, Momento: 4 KiB).
+    pub max_message_bytes: usize,
+    /// Time allowed for one webhook POST (hard limit, Momento: 5 s).
+    pub delivery_timeout: Duration,
+    /// Attempts per delivery; more than 1 enables exponential backoff with jitter and honours
+    /// `Retry-After`.
+    pub delivery_attempts: u32,
+    /// Soft limit: webhooks per cache.
+    pub max_webhooks_per_cache: usize,
+    /// Soft limit: deliveries per second per webhook; excess deliveries are dropped and journaled.
+    pub max_deliveries_per_second: u32,
+    /// Bound of each webhook's delivery queue.
+    pub webhook_queue_capacity: usize,
+    /// Deliveries in flight per webhook.
+    pub webhook_concurrency: usize,
+    /// Deliveries in flight across all webhooks.
+    pub max_inflight_deliveries: usize,
+    /// Entries kept in the delivery journal.
+    pub journal_capacity: usize,
+    /// Messages kept per topic for replay.
+    pub topic_log_capacity: usize,
+    /// Subscriptions per topic.
+    pub max_subscriptions_per_topic: usize,
+    /// Time between subscription heartbeats.
+    pub heartbeat_interval: Duration,
 }
 
 impl Default for Config {
@@ -42,6 +95,19 @@ impl Default for Config {
             auth_token: None,
             grpc_max_message_bytes: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            strict_topics: false,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
+            delivery_attempts: DEFAULT_DELIVERY_ATTEMPTS,
+            max_webhooks_per_cache: DEFAULT_MAX_WEBHOOKS_PER_CACHE,
+            max_deliveries_per_second: DEFAULT_MAX_DELIVERIES_PER_SECOND,
+            webhook_queue_capacity: DEFAULT_WEBHOOK_QUEUE_CAPACITY,
+            webhook_concurrency: DEFAULT_WEBHOOK_CONCURRENCY,
+            max_inflight_deliveries: DEFAULT_MAX_INFLIGHT_DELIVERIES,
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            topic_log_capacity: DEFAULT_TOPIC_LOG_CAPACITY,
+            max_subscriptions_per_topic: DEFAULT_MAX_SUBSCRIPTIONS_PER_TOPIC,
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
         }
     }
 }
@@ -67,6 +133,32 @@ impl Config {
                 "grpc_max_message_bytes must be at least 1".to_owned(),
             ));
         }
+        let positive = [
+            ("max_message_bytes", self.max_message_bytes),
+            ("delivery_attempts", self.delivery_attempts as usize),
+            ("max_webhooks_per_cache", self.max_webhooks_per_cache),
+            (
+                "max_deliveries_per_second",
+                self.max_deliveries_per_second as usize,
+            ),
+            ("webhook_queue_capacity", self.webhook_queue_capacity),
+            ("webhook_concurrency", self.webhook_concurrency),
+            ("max_inflight_deliveries", self.max_inflight_deliveries),
+            ("journal_capacity", self.journal_capacity),
+            ("topic_log_capacity", self.topic_log_capacity),
+            (
+                "max_subscriptions_per_topic",
+                self.max_subscriptions_per_topic,
+            ),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(Error::InvalidConfig(format!("{name} must be at least 1")));
+        }
+        if self.delivery_timeout.is_zero() || self.heartbeat_interval.is_zero() {
+            return Err(Error::InvalidConfig(
+                "delivery_timeout and heartbeat_interval must be longer than zero".to_owned(),
+            ));
+        }
         if matches!(&self.auth_token, Some(t) if t.is_empty()) {
             return Err(Error::InvalidConfig(
                 "the auth token must not be empty; leave it unset for open mode, which accepts any token"
@@ -88,6 +180,22 @@ impl fmt::Debug for Config {
             )
             .field("grpc_max_message_bytes", &self.grpc_max_message_bytes)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("strict_topics", &self.strict_topics)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("delivery_timeout", &self.delivery_timeout)
+            .field("delivery_attempts", &self.delivery_attempts)
+            .field("max_webhooks_per_cache", &self.max_webhooks_per_cache)
+            .field("max_deliveries_per_second", &self.max_deliveries_per_second)
+            .field("webhook_queue_capacity", &self.webhook_queue_capacity)
+            .field("webhook_concurrency", &self.webhook_concurrency)
+            .field("max_inflight_deliveries", &self.max_inflight_deliveries)
+            .field("journal_capacity", &self.journal_capacity)
+            .field("topic_log_capacity", &self.topic_log_capacity)
+            .field(
+                "max_subscriptions_per_topic",
+                &self.max_subscriptions_per_topic,
+            )
+            .field("heartbeat_interval", &self.heartbeat_interval)
             .finish()
     }
 }

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 mod error;
+pub mod events;
 pub mod grpc;
 pub mod http;
 pub mod names;

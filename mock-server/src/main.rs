@@ -5,10 +5,11 @@
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use momento_mock::config::{DEFAULT_GRPC_MAX_MESSAGE_BYTES, DEFAULT_LIST_CACHES_PAGE_SIZE};
+use momento_mock::config::*;
 use momento_mock::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -52,6 +53,62 @@ struct Cli {
         value_parser = parse_positive
     )]
     grpc_max_message_bytes: usize,
+
+    /// Publish, subscribe and webhook creation on topics not declared through the topic
+    /// extension fail with NOT_FOUND (by default, as in Momento, any topic works).
+    #[arg(long, env = "MOMENTO_MOCK_STRICT_TOPICS")]
+    strict_topics: bool,
+
+    /// Largest published message in bytes (Momento's hard limit: 4096). Bigger ones get
+    /// RESOURCE_EXHAUSTED (`err` = request_size_limit_exceeded) or HTTP 413.
+    #[arg(long, env = "MOMENTO_MOCK_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES, value_parser = parse_positive)]
+    max_message_bytes: usize,
+
+    /// Time allowed for one webhook POST, in milliseconds (Momento's hard limit: 5000).
+    #[arg(long, env = "MOMENTO_MOCK_DELIVERY_TIMEOUT_MS", default_value_t = DEFAULT_DELIVERY_TIMEOUT.as_millis() as usize, value_parser = parse_positive)]
+    delivery_timeout_ms: usize,
+
+    /// Attempts per webhook delivery. 1 is Momento's behaviour; more enables exponential backoff
+    /// with jitter, honouring Retry-After.
+    #[arg(long, env = "MOMENTO_MOCK_DELIVERY_ATTEMPTS", default_value_t = DEFAULT_DELIVERY_ATTEMPTS as usize, value_parser = parse_positive)]
+    delivery_attempts: usize,
+
+    /// Soft limit: webhooks per cache (Momento's default is 5).
+    #[arg(long, env = "MOMENTO_MOCK_MAX_WEBHOOKS_PER_CACHE", default_value_t = DEFAULT_MAX_WEBHOOKS_PER_CACHE, value_parser = parse_positive)]
+    max_webhooks_per_cache: usize,
+
+    /// Soft limit: deliveries per second per webhook (Momento's default is 5); the excess is
+    /// dropped and journaled.
+    #[arg(long, env = "MOMENTO_MOCK_MAX_DELIVERIES_PER_SECOND", default_value_t = DEFAULT_MAX_DELIVERIES_PER_SECOND as usize, value_parser = parse_positive)]
+    max_deliveries_per_second: usize,
+
+    /// Deliveries waiting per webhook; when full, new deliveries are dropped and journaled.
+    #[arg(long, env = "MOMENTO_MOCK_WEBHOOK_QUEUE_CAPACITY", default_value_t = DEFAULT_WEBHOOK_QUEUE_CAPACITY, value_parser = parse_positive)]
+    webhook_queue_capacity: usize,
+
+    /// Deliveries in flight at once per webhook.
+    #[arg(long, env = "MOMENTO_MOCK_WEBHOOK_CONCURRENCY", default_value_t = DEFAULT_WEBHOOK_CONCURRENCY, value_parser = parse_positive)]
+    webhook_concurrency: usize,
+
+    /// Deliveries in flight at once across all webhooks.
+    #[arg(long, env = "MOMENTO_MOCK_MAX_INFLIGHT_DELIVERIES", default_value_t = DEFAULT_MAX_INFLIGHT_DELIVERIES, value_parser = parse_positive)]
+    max_inflight_deliveries: usize,
+
+    /// Entries kept in the delivery journal (GET /_mock/deliveries); oldest are evicted.
+    #[arg(long, env = "MOMENTO_MOCK_JOURNAL_CAPACITY", default_value_t = DEFAULT_JOURNAL_CAPACITY, value_parser = parse_positive)]
+    journal_capacity: usize,
+
+    /// Messages kept per topic for resuming subscriptions.
+    #[arg(long, env = "MOMENTO_MOCK_TOPIC_LOG_CAPACITY", default_value_t = DEFAULT_TOPIC_LOG_CAPACITY, value_parser = parse_positive)]
+    topic_log_capacity: usize,
+
+    /// Subscriptions per topic (Momento's default is 100).
+    #[arg(long, env = "MOMENTO_MOCK_MAX_SUBSCRIPTIONS_PER_TOPIC", default_value_t = DEFAULT_MAX_SUBSCRIPTIONS_PER_TOPIC, value_parser = parse_positive)]
+    max_subscriptions_per_topic: usize,
+
+    /// Milliseconds between heartbeats on subscription streams (the first is sent at once).
+    #[arg(long, env = "MOMENTO_MOCK_HEARTBEAT_INTERVAL_MS", default_value_t = DEFAULT_HEARTBEAT_INTERVAL.as_millis() as usize, value_parser = parse_positive)]
+    heartbeat_interval_ms: usize,
 
     /// Log filter in RUST_LOG syntax (e.g. `info`, `momento_mock=debug`). Logs go to stderr.
     /// When neither this flag nor MOMENTO_MOCK_LOG is set, RUST_LOG is used, else `info`.
@@ -113,6 +170,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         list_caches_page_size: cli.list_caches_page_size,
         auth_token: cli.auth_token,
         grpc_max_message_bytes: cli.grpc_max_message_bytes,
+        strict_topics: cli.strict_topics,
+        max_message_bytes: cli.max_message_bytes,
+        delivery_timeout: Duration::from_millis(cli.delivery_timeout_ms as u64),
+        delivery_attempts: u32::try_from(cli.delivery_attempts).unwrap_or(u32::MAX),
+        max_webhooks_per_cache: cli.max_webhooks_per_cache,
+        max_deliveries_per_second: u32::try_from(cli.max_deliveries_per_second).unwrap_or(u32::MAX),
+        webhook_queue_capacity: cli.webhook_queue_capacity,
+        webhook_concurrency: cli.webhook_concurrency,
+        max_inflight_deliveries: cli.max_inflight_deliveries,
+        journal_capacity: cli.journal_capacity,
+        topic_log_capacity: cli.topic_log_capacity,
+        max_subscriptions_per_topic: cli.max_subscriptions_per_topic,
+        heartbeat_interval: Duration::from_millis(cli.heartbeat_interval_ms as u64),
         ..Config::default()
     };
     let mock = momento_mock::start(config).await?;

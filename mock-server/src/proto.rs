@@ -1,8 +1,3 @@
-//! Code generated at build time from `proto/` (services momento-protos does not ship).
-//! Momento's own messages and services come from the `momento-protos` crate.
-
-/// Package `cache_client`: the `Ping` service (`/cache_client.Ping/Ping`), client and server.
-#[allow(clippy::all, clippy::pedantic, missing_docs)]
-pub mod cache_client {
-    include!(concat!(env!("OUT_DIR"), "/cache_client.rs"));
-}
+//! Generated gRPC code the mock serves besides `momento-protos`: re-exported from the shared
+//! `momento-wire` crate (webhooks, ping, and the topic extension).
+pub use momento_wire::{cache_client, topics, webhook};

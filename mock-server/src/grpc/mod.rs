@@ -43,7 +43,9 @@ impl From<StateError> for Status {
     fn from(err: StateError) -> Self {
         let message = err.to_string();
         match err {
-            StateError::InvalidCacheName(_) => Status::invalid_argument(message),
+            StateError::InvalidCacheName(_) | StateError::EmptyTopicName => {
+                Status::invalid_argument(message)
+            }
             StateError::CacheAlreadyExists(_) => Status::already_exists(message),
             StateError::CacheNotFound(_) => Status::not_found(message),
         }

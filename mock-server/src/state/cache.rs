@@ -55,6 +55,8 @@ pub struct Cache {
     created_at: SystemTime,
     limits: CacheLimits,
     topic_limits: TopicLimits,
+    /// Topics declared through the topic extension (Momento itself has no topic objects).
+    pub(crate) declared_topics: std::collections::BTreeSet<String>,
 }
 
 impl Cache {
@@ -65,6 +67,7 @@ impl Cache {
             created_at: SystemTime::now(),
             limits: CacheLimits::default(),
             topic_limits: TopicLimits::default(),
+            declared_topics: Default::default(),
         }
     }
 

@@ -21,6 +21,8 @@ pub enum StateError {
     CacheAlreadyExists(String),
     #[error("cache {0:?} not found")]
     CacheNotFound(String),
+    #[error("topic name is empty: give the topic a name of at least one character")]
+    EmptyTopicName,
 }
 
 /// One page of caches, in name order.
@@ -38,10 +40,23 @@ struct Inner {
     cache_seq: u64,
 }
 
+/// Called with a cache's name after the cache is deleted (also for every cache on reset), so
+/// that the parts that own per-cache data (topic logs, webhooks, delivery queues) drop it.
+pub type CacheRemovedHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Cheaply clonable handle on the whole state of one mock server.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SharedState {
     inner: Arc<RwLock<Inner>>,
+    removal_hooks: Arc<RwLock<Vec<CacheRemovedHook>>>,
+}
+
+impl std::fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedState")
+            .field("caches", &self.cache_names())
+            .finish()
+    }
 }
 
 impl SharedState {
@@ -78,13 +93,83 @@ impl SharedState {
         Ok(summary)
     }
 
-    /// Deletes a cache (and, later, everything it owns). Errors: invalid name, no such cache.
+    /// Deletes a cache and everything it owns (declared topics here; topic logs, webhooks and
+    /// queued deliveries through the [`CacheRemovedHook`]s). Errors: invalid name, no such cache.
     pub fn delete_cache(&self, name: &str) -> Result<(), StateError> {
         validate_cache_name(name)?;
-        match self.write().caches.remove(name) {
-            Some(_) => Ok(()),
+        let removed = self.write().caches.remove(name);
+        match removed {
+            Some(_) => {
+                self.run_removal_hooks(&[name.to_owned()]);
+                Ok(())
+            }
             None => Err(StateError::CacheNotFound(name.to_owned())),
         }
+    }
+
+    /// Registers a hook run after every cache removal (see [`CacheRemovedHook`]).
+    pub fn on_cache_removed(&self, hook: CacheRemovedHook) {
+        self.removal_hooks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(hook);
+    }
+
+    fn run_removal_hooks(&self, names: &[String]) {
+        let hooks = self
+            .removal_hooks
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for name in names {
+            for hook in &hooks {
+                hook(name);
+            }
+        }
+    }
+
+    /// Declares a topic (the topic extension). `Ok(false)` when it was declared already.
+    /// Errors: invalid cache name, no such cache, empty topic name.
+    pub fn declare_topic(&self, cache: &str, topic: &str) -> Result<bool, StateError> {
+        validate_cache_name(cache)?;
+        if topic.is_empty() {
+            return Err(StateError::EmptyTopicName);
+        }
+        let mut inner = self.write();
+        let c = inner
+            .caches
+            .get_mut(cache)
+            .ok_or_else(|| StateError::CacheNotFound(cache.to_owned()))?;
+        Ok(c.declared_topics.insert(topic.to_owned()))
+    }
+
+    /// Removes a topic declaration. `Ok(false)` when it was not declared.
+    pub fn undeclare_topic(&self, cache: &str, topic: &str) -> Result<bool, StateError> {
+        validate_cache_name(cache)?;
+        let mut inner = self.write();
+        let c = inner
+            .caches
+            .get_mut(cache)
+            .ok_or_else(|| StateError::CacheNotFound(cache.to_owned()))?;
+        Ok(c.declared_topics.remove(topic))
+    }
+
+    /// Whether the topic is declared in that cache (false when the cache does not exist).
+    pub fn is_topic_declared(&self, cache: &str, topic: &str) -> bool {
+        self.read()
+            .caches
+            .get(cache)
+            .is_some_and(|c| c.declared_topics.contains(topic))
+    }
+
+    /// The declared topics of a cache, sorted. Errors: invalid name, no such cache.
+    pub fn declared_topics(&self, cache: &str) -> Result<Vec<String>, StateError> {
+        validate_cache_name(cache)?;
+        self.read()
+            .caches
+            .get(cache)
+            .map(|c| c.declared_topics.iter().cloned().collect())
+            .ok_or_else(|| StateError::CacheNotFound(cache.to_owned()))
     }
 
     /// Flushes a cache's items. Errors: invalid name, no such cache.
@@ -137,7 +222,10 @@ impl SharedState {
 
     /// Forgets everything: back to the state of a fresh server (ids keep counting up).
     pub fn reset(&self) {
-        self.write().caches.clear();
+        let names: Vec<String> = std::mem::take(&mut self.write().caches)
+            .into_keys()
+            .collect();
+        self.run_removal_hooks(&names);
     }
 }
 

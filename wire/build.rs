@@ -1,7 +1,10 @@
-//! Compiles the mock's own `.proto` files (services momento-protos does not ship) with protox:
-//! pure Rust, no `protoc` binary.
+//! Compiles the shared `.proto` files with protox (pure Rust, no `protoc` binary).
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/cacheping.proto"];
+    let files = [
+        "proto/webhook.proto",
+        "proto/cacheping.proto",
+        "proto/topics.proto",
+    ];
     for f in &files {
         println!("cargo:rerun-if-changed={f}");
     }
