@@ -4,6 +4,10 @@ use std::time::Duration;
 
 use momento_protos::control_client as control;
 use momento_protos::control_client::scs_control_client::ScsControlClient;
+use momento_wire::topics as topics_pb;
+use momento_wire::topics::topics_client::TopicsClient;
+use momento_wire::webhook as webhook_pb;
+use momento_wire::webhook::webhook_client::WebhookClient;
 use tfplugin::{Diagnostic, Diagnostics};
 use tonic::metadata::AsciiMetadataValue;
 use tonic::service::interceptor::InterceptedService;
@@ -32,6 +36,24 @@ type Authed = InterceptedService<Channel, Auth>;
 pub struct MomentoClient {
     endpoint: String,
     control: ScsControlClient<Authed>,
+    webhooks: WebhookClient<Authed>,
+    topics: TopicsClient<Authed>,
+}
+
+/// A webhook as the server reports it (secrets are fetched separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteWebhook {
+    pub name: String,
+    pub topic_name: String,
+    pub destination_url: String,
+}
+
+/// Whether the server speaks the mock's topic extension (real Momento does not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicSupport<T> {
+    Supported(T),
+    /// The server answered UNIMPLEMENTED for the topic extension.
+    Unsupported,
 }
 
 impl std::fmt::Debug for MomentoClient {
@@ -76,9 +98,12 @@ impl MomentoClient {
                 )
             })?)
         };
+        let auth = Auth(auth);
         Ok(Self {
             endpoint: endpoint.uri.clone(),
-            control: ScsControlClient::with_interceptor(channel, Auth(auth)),
+            control: ScsControlClient::with_interceptor(channel.clone(), auth.clone()),
+            webhooks: WebhookClient::with_interceptor(channel.clone(), auth.clone()),
+            topics: TopicsClient::with_interceptor(channel, auth),
         })
     }
 
@@ -147,10 +172,216 @@ impl MomentoClient {
         Ok(self.list_caches().await?.iter().any(|n| n == name))
     }
 
+    /// Creates or updates a webhook (the server keeps its secret on update); returns the secret.
+    pub async fn put_webhook(
+        &self,
+        cache: &str,
+        hook: &RemoteWebhook,
+    ) -> Result<String, Diagnostics> {
+        let req = webhook_pb::PutWebhookRequest {
+            webhook: Some(webhook_pb::Webhook {
+                webhook_id: Some(webhook_id(cache, &hook.name)),
+                topic_name: hook.topic_name.clone(),
+                destination: Some(webhook_pb::WebhookDestination {
+                    kind: Some(webhook_pb::webhook_destination::Kind::PostUrl(
+                        hook.destination_url.clone(),
+                    )),
+                }),
+            }),
+        };
+        self.webhooks
+            .clone()
+            .put_webhook(req)
+            .await
+            .map(|r| r.into_inner().secret_string)
+            .map_err(|s| {
+                self.error(
+                    &format!("writing webhook {:?} in cache {cache:?}", hook.name),
+                    s,
+                )
+            })
+    }
+
+    /// Deletes a webhook; `Ok(false)` when it (or its cache) did not exist.
+    pub async fn delete_webhook(&self, cache: &str, name: &str) -> Result<bool, Diagnostics> {
+        let req = webhook_pb::DeleteWebhookRequest {
+            webhook_id: Some(webhook_id(cache, name)),
+        };
+        match self.webhooks.clone().delete_webhook(req).await {
+            Ok(_) => Ok(true),
+            Err(s) if s.code() == Code::NotFound => Ok(false),
+            Err(s) => Err(self.error(&format!("deleting webhook {name:?} in cache {cache:?}"), s)),
+        }
+    }
+
+    /// The webhooks of a cache; `None` when the cache does not exist.
+    pub async fn list_webhooks(
+        &self,
+        cache: &str,
+    ) -> Result<Option<Vec<RemoteWebhook>>, Diagnostics> {
+        let req = webhook_pb::ListWebhookRequest {
+            cache_name: cache.to_owned(),
+        };
+        match self.webhooks.clone().list_webhooks(req).await {
+            Ok(r) => Ok(Some(
+                r.into_inner()
+                    .webhook
+                    .into_iter()
+                    .map(|w| RemoteWebhook {
+                        name: w.webhook_id.map(|id| id.webhook_name).unwrap_or_default(),
+                        topic_name: w.topic_name,
+                        destination_url: match w.destination.and_then(|d| d.kind) {
+                            Some(webhook_pb::webhook_destination::Kind::PostUrl(u)) => u,
+                            None => String::new(),
+                        },
+                    })
+                    .collect(),
+            )),
+            Err(s) if s.code() == Code::NotFound => Ok(None),
+            Err(s) => Err(self.error(&format!("listing webhooks of cache {cache:?}"), s)),
+        }
+    }
+
+    /// One webhook; `None` when it or its cache does not exist.
+    pub async fn find_webhook(
+        &self,
+        cache: &str,
+        name: &str,
+    ) -> Result<Option<RemoteWebhook>, Diagnostics> {
+        Ok(self
+            .list_webhooks(cache)
+            .await?
+            .and_then(|all| all.into_iter().find(|w| w.name == name)))
+    }
+
+    /// A webhook's current secret; `None` when the webhook does not exist.
+    pub async fn webhook_secret(
+        &self,
+        cache: &str,
+        name: &str,
+    ) -> Result<Option<String>, Diagnostics> {
+        let req = webhook_pb::GetWebhookSecretRequest {
+            cache_name: cache.to_owned(),
+            webhook_name: name.to_owned(),
+        };
+        match self.webhooks.clone().get_webhook_secret(req).await {
+            Ok(r) => Ok(Some(r.into_inner().secret_string)),
+            Err(s) if s.code() == Code::NotFound => Ok(None),
+            Err(s) => Err(self.error(
+                &format!("reading the secret of webhook {name:?} in cache {cache:?}"),
+                s,
+            )),
+        }
+    }
+
+    /// Rotates a webhook's secret and returns the new one.
+    pub async fn rotate_webhook_secret(
+        &self,
+        cache: &str,
+        name: &str,
+    ) -> Result<String, Diagnostics> {
+        let req = webhook_pb::RotateWebhookSecretRequest {
+            webhook_id: Some(webhook_id(cache, name)),
+        };
+        self.webhooks
+            .clone()
+            .rotate_webhook_secret(req)
+            .await
+            .map(|r| r.into_inner().secret_string)
+            .map_err(|s| {
+                self.error(
+                    &format!("rotating the secret of webhook {name:?} in cache {cache:?}"),
+                    s,
+                )
+            })
+    }
+
+    /// Declares a topic. `Ok(Supported(false))` when it was declared already.
+    pub async fn create_topic(
+        &self,
+        cache: &str,
+        topic: &str,
+    ) -> Result<TopicSupport<bool>, Diagnostics> {
+        let req = topics_pb::CreateTopicRequest {
+            id: Some(topic_id(cache, topic)),
+        };
+        match self.topics.clone().create_topic(req).await {
+            Ok(_) => Ok(TopicSupport::Supported(true)),
+            Err(s) if s.code() == Code::AlreadyExists => Ok(TopicSupport::Supported(false)),
+            Err(s) if s.code() == Code::Unimplemented => Ok(TopicSupport::Unsupported),
+            Err(s) => Err(self.error(&format!("creating topic {topic:?} in cache {cache:?}"), s)),
+        }
+    }
+
+    /// A topic with its stats; `Supported(None)` when it does not exist.
+    pub async fn get_topic(
+        &self,
+        cache: &str,
+        topic: &str,
+    ) -> Result<TopicSupport<Option<topics_pb::Topic>>, Diagnostics> {
+        let req = topics_pb::GetTopicRequest {
+            id: Some(topic_id(cache, topic)),
+        };
+        match self.topics.clone().get_topic(req).await {
+            Ok(r) => Ok(TopicSupport::Supported(r.into_inner().topic)),
+            Err(s) if s.code() == Code::NotFound => Ok(TopicSupport::Supported(None)),
+            Err(s) if s.code() == Code::Unimplemented => Ok(TopicSupport::Unsupported),
+            Err(s) => Err(self.error(&format!("reading topic {topic:?} in cache {cache:?}"), s)),
+        }
+    }
+
+    /// The topics of a cache.
+    pub async fn list_topics(
+        &self,
+        cache: &str,
+        include_undeclared: bool,
+    ) -> Result<TopicSupport<Vec<topics_pb::Topic>>, Diagnostics> {
+        let req = topics_pb::ListTopicsRequest {
+            cache_name: cache.to_owned(),
+            include_undeclared,
+        };
+        match self.topics.clone().list_topics(req).await {
+            Ok(r) => Ok(TopicSupport::Supported(r.into_inner().topics)),
+            Err(s) if s.code() == Code::Unimplemented => Ok(TopicSupport::Unsupported),
+            Err(s) => Err(self.error(&format!("listing topics of cache {cache:?}"), s)),
+        }
+    }
+
+    /// Deletes a topic declaration; `Supported(false)` when it was not declared.
+    pub async fn delete_topic(
+        &self,
+        cache: &str,
+        topic: &str,
+    ) -> Result<TopicSupport<bool>, Diagnostics> {
+        let req = topics_pb::DeleteTopicRequest {
+            id: Some(topic_id(cache, topic)),
+        };
+        match self.topics.clone().delete_topic(req).await {
+            Ok(_) => Ok(TopicSupport::Supported(true)),
+            Err(s) if s.code() == Code::NotFound => Ok(TopicSupport::Supported(false)),
+            Err(s) if s.code() == Code::Unimplemented => Ok(TopicSupport::Unsupported),
+            Err(s) => Err(self.error(&format!("deleting topic {topic:?} in cache {cache:?}"), s)),
+        }
+    }
+
     /// Turns a failed call into a diagnostic naming the endpoint, the server's code and message,
     /// and what to do.
     pub fn error(&self, what: &str, status: Status) -> Diagnostics {
         status_diagnostic(&self.endpoint, what, &status).into()
+    }
+}
+
+fn webhook_id(cache: &str, name: &str) -> webhook_pb::WebhookId {
+    webhook_pb::WebhookId {
+        cache_name: cache.to_owned(),
+        webhook_name: name.to_owned(),
+    }
+}
+
+fn topic_id(cache: &str, topic: &str) -> topics_pb::TopicId {
+    topics_pb::TopicId {
+        cache_name: cache.to_owned(),
+        topic_name: topic.to_owned(),
     }
 }
 

@@ -6,6 +6,10 @@ pub mod client;
 pub mod config;
 pub mod names;
 pub mod provider;
+pub mod topic;
+pub mod webhook;
+pub mod webhook_secret;
+pub mod webhooks_data_source;
 
 pub use provider::MomentoProvider;
 

@@ -21,6 +21,57 @@ pub fn check_cache_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Topic names: non-empty.
+pub fn check_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(
+            "The topic name is empty. Give the topic a name of at least one character.".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Webhook names: 1 to 128 characters.
+pub fn check_webhook_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if n == 0 {
+        return Err(
+            "The webhook name is empty. Webhook names must be 1 to 128 characters long.".into(),
+        );
+    }
+    if n > 128 {
+        return Err(format!("The webhook name is {n} characters long. Webhook names must be 1 to 128 characters long."));
+    }
+    Ok(())
+}
+
+/// Webhook destinations: absolute `http` or `https` URLs with a host.
+pub fn check_destination_url(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|e| {
+        format!("{raw:?} is not an absolute URL ({e}). Use a full URL such as https://example.com/hooks/momento.")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "{raw:?} uses the scheme {:?}; webhook destinations must be http:// or https:// URLs.",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "{raw:?} has no host. Use a full URL such as https://example.com/hooks/momento."
+        ));
+    }
+    Ok(())
+}
+
+/// Splits an import id of the form `<cache>/<name>`.
+pub fn split_id(id: &str, what: &str) -> Result<(String, String), String> {
+    match id.split_once('/') {
+        Some((cache, name)) if !cache.is_empty() && !name.is_empty() => Ok((cache.to_owned(), name.to_owned())),
+        _ => Err(format!("Import a {what} by \"<cache name>/<{what} name>\", e.g. \"my-cache/my-{what}\"; got {id:?}.")),
+    }
+}
+
 /// Adapts a string check to a `tfplugin` attribute validator.
 pub fn string_validator(
     check: fn(&str) -> Result<(), String>,
@@ -46,5 +97,40 @@ mod tests {
             "{err}"
         );
         assert!(check_cache_name("a/b").is_err());
+    }
+
+    #[test]
+    fn webhook_fields() {
+        assert!(check_webhook_name(&"w".repeat(128)).is_ok());
+        assert!(check_webhook_name(&"w".repeat(129))
+            .unwrap_err()
+            .contains("129 characters"));
+        assert!(check_webhook_name("").is_err());
+        assert!(check_topic_name("").is_err());
+        assert!(check_destination_url("https://example.com/hook").is_ok());
+        assert!(check_destination_url("http://127.0.0.1:9/x").is_ok());
+        assert!(check_destination_url("ftp://example.com")
+            .unwrap_err()
+            .contains("http://"));
+        assert!(check_destination_url("/relative")
+            .unwrap_err()
+            .contains("absolute"));
+        assert!(check_destination_url("example.com").is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(
+            split_id("c/w", "webhook").unwrap(),
+            ("c".into(), "w".into())
+        );
+        assert_eq!(
+            split_id("c/t/x", "topic").unwrap(),
+            ("c".into(), "t/x".into())
+        );
+        assert!(split_id("cw", "webhook")
+            .unwrap_err()
+            .contains("<cache name>/<webhook name>"));
+        assert!(split_id("/w", "webhook").is_err());
     }
 }

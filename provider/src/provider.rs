@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tfplugin::resource::{DynDataSource, DynResource};
+use tfplugin::resource::{DynDataSource, DynEphemeralResource, DynResource};
 use tfplugin::{
     Attribute, AttributePath, Context, Diagnostic, Diagnostics, Fields, Model, Schema, Value,
 };
@@ -108,11 +108,23 @@ impl tfplugin::Provider for MomentoProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<MomentoClient>>> {
-        vec![Arc::new(crate::cache::CacheResource)]
+        vec![
+            Arc::new(crate::cache::CacheResource),
+            Arc::new(crate::topic::TopicResource),
+            Arc::new(crate::webhook::WebhookResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<MomentoClient>>> {
-        vec![Arc::new(crate::caches_data_source::CachesDataSource)]
+        vec![
+            Arc::new(crate::caches_data_source::CachesDataSource),
+            Arc::new(crate::webhooks_data_source::WebhooksDataSource),
+            Arc::new(crate::webhooks_data_source::TopicsDataSource),
+        ]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource<MomentoClient>>> {
+        vec![Arc::new(crate::webhook_secret::WebhookSecretEphemeral)]
     }
 }
 
