@@ -3,7 +3,7 @@ CARGO ?= cargo
 VERSION := 0.1.0
 PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/local/momento/$(VERSION)/linux_amd64
 
-.PHONY: all build demo test unit acceptance lint fmt install terraform clean
+.PHONY: all build demo test lint fmt docs install terraform clean
 
 all: build
 
@@ -26,6 +26,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## docs: regenerate docs/ from the provider's schemas and examples/ (a test fails when stale)
+docs:
+	$(CARGO) run -q -p terraform-provider-momento --bin gen-docs -- .
 
 ## install: release build into the local filesystem mirror, so `terraform init` finds local/momento offline
 install:

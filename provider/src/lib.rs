@@ -4,6 +4,7 @@ pub mod cache;
 pub mod caches_data_source;
 pub mod client;
 pub mod config;
+pub mod docs;
 pub mod names;
 pub mod provider;
 pub mod topic;

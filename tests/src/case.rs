@@ -43,6 +43,9 @@ pub struct Step {
     /// Configuration after the preamble (terraform and provider blocks are added).
     pub config: String,
     pub before: Option<Hook>,
+    /// Runs after the apply, its checks and the empty-plan invariants (e.g. publish and assert
+    /// what receivers got).
+    pub after: Option<Hook>,
     pub plan_checks: Vec<PlanCheck>,
     pub checks: Vec<StateCheck>,
     /// The step must fail with output matching this pattern.
@@ -68,6 +71,14 @@ impl Step {
         F: for<'a> Fn(&'a Harness) -> BoxFuture<'a, Result<()>> + Send + Sync + 'static,
     {
         self.before = Some(Arc::new(hook));
+        self
+    }
+
+    pub fn after<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a> Fn(&'a Harness) -> BoxFuture<'a, Result<()>> + Send + Sync + 'static,
+    {
+        self.after = Some(Arc::new(hook));
         self
     }
 
@@ -130,6 +141,23 @@ impl Step {
             id: id.into(),
             via,
             ignore: vec![],
+        });
+        self
+    }
+
+    /// Like [`Step::import`], ignoring attributes import cannot know (e.g. config-only ones).
+    pub fn import_ignoring(
+        mut self,
+        address: &str,
+        id: &str,
+        via: ImportVia,
+        ignore: &[&str],
+    ) -> Self {
+        self.imports.push(ImportCheck {
+            address: address.into(),
+            id: id.into(),
+            via,
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
         });
         self
     }

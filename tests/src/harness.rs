@@ -273,6 +273,31 @@ impl Harness {
         self.state_in(self.dir()).await
     }
 
+    /// Publishes a text message over gRPC to this test's mock.
+    pub async fn publish_grpc(
+        &self,
+        cache: &str,
+        topic: &str,
+        text: &str,
+    ) -> Result<(), tonic::Status> {
+        crate::momento::publish_grpc(&self.endpoint(), cache, topic, text).await
+    }
+
+    /// Publishes through Momento's HTTP API on this test's mock; returns the HTTP status.
+    pub async fn publish_http(&self, cache: &str, topic: &str, text: &str) -> Result<u16> {
+        crate::momento::publish_http(&self.endpoint(), cache, topic, text).await
+    }
+
+    /// Waits on this test's mock's delivery journal (see [`crate::momento::wait_for_deliveries`]).
+    pub async fn wait_for_deliveries(
+        &self,
+        filter: &crate::momento::DeliveryFilter,
+        n: usize,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<Json>> {
+        crate::momento::wait_for_deliveries(&self.endpoint(), filter, n, timeout).await
+    }
+
     /// Everything terraform printed so far, for failure reports.
     pub fn transcript(&self) -> String {
         self.transcript

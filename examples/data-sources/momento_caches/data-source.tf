@@ -1,0 +1,5 @@
+data "momento_caches" "all" {}
+
+output "cache_names" {
+  value = data.momento_caches.all.names
+}

@@ -1,0 +1,3 @@
+resource "momento_cache" "example" {
+  name = "example-cache"
+}
