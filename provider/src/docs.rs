@@ -123,12 +123,15 @@ fn attributes_section(schema: &Schema) -> String {
     out
 }
 
+/// A section title and which attributes it lists.
+type Group = (&'static str, fn(&Attribute) -> bool);
+
 fn render_groups<'a>(
     attrs: &'a [Attribute],
     out: &mut String,
     nested: &mut Vec<(String, &'a [Attribute])>,
 ) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    let groups: [Group; 3] = [
         ("Required", |a| a.mode == Mode::Required),
         ("Optional", |a| {
             matches!(a.mode, Mode::Optional | Mode::OptionalComputed)

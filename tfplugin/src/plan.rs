@@ -155,7 +155,7 @@ pub fn plan_change(
     let creating = prior.is_null();
     let changed = creating || proposed != prior;
     let mut planned = proposed.clone();
-    plan_attributes(&block.attributes, &mut planned, config, creating, changed);
+    plan_block(block, &mut planned, config, creating, changed);
     let mut requires_replace = Vec::new();
     if !creating {
         for a in block.attributes.iter().filter(|a| a.requires_replace) {
@@ -167,6 +167,18 @@ pub fn plan_change(
     PlannedChange {
         planned,
         requires_replace,
+    }
+}
+
+fn plan_block(block: &Block, planned: &mut Value, config: &Value, creating: bool, changed: bool) {
+    plan_attributes(&block.attributes, planned, config, creating, changed);
+    for b in &block.blocks {
+        let configured = attr(config, &b.type_name);
+        if let Some(slot) = attr_mut(planned, &b.type_name) {
+            for_each_element_mut(b.nesting, slot, configured, &mut |elem, conf| {
+                plan_block(&b.block, elem, conf, creating, changed)
+            });
+        }
     }
 }
 
@@ -193,14 +205,45 @@ fn plan_attributes(
             continue;
         }
         if let AttributeKind::Nested {
-            nesting: Nesting::Single,
+            nesting,
             attributes,
         } = &a.kind
         {
-            if matches!(slot, Value::Object(_)) {
-                plan_attributes(attributes, slot, configured, creating, changed);
+            for_each_element_mut(*nesting, slot, configured, &mut |elem, conf| {
+                plan_attributes(attributes, elem, conf, creating, changed)
+            });
+        }
+    }
+}
+
+/// Calls `f` with every object of a nested value and the matching object of the configuration
+/// (by position for lists, by key for maps). Sets have no stable pairing; schemas with computed
+/// attributes inside sets are rejected by schema validation.
+fn for_each_element_mut(
+    nesting: Nesting,
+    slot: &mut Value,
+    config: &Value,
+    f: &mut dyn FnMut(&mut Value, &Value),
+) {
+    match (nesting, slot) {
+        (Nesting::Single | Nesting::Group, obj @ Value::Object(_)) => f(obj, config),
+        (Nesting::List, Value::List(items)) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                f(
+                    item,
+                    config.as_elements().and_then(|c| c.get(i)).unwrap_or(&NULL),
+                );
             }
         }
+        (Nesting::Map, Value::Map(items)) => {
+            for (k, item) in items.iter_mut() {
+                f(
+                    item,
+                    config.as_map().and_then(|c| c.get(k)).unwrap_or(&NULL),
+                );
+            }
+        }
+        _ => {}
     }
 }
 
@@ -395,6 +438,50 @@ mod tests {
         let unknown_name = obj(&[("name", Value::Unknown), ("url", s("u")), ("id", s("1"))]);
         let out = plan_change(&block(), &prior, &unknown_name, &config);
         assert_eq!(out.requires_replace, vec![AttributePath::attr("name")]);
+    }
+
+    #[test]
+    fn computed_values_inside_nested_lists_and_blocks_are_planned_unknown_on_create() {
+        use crate::schema::NestedBlock;
+        let inner = vec![
+            Attribute::string("x").required(),
+            Attribute::string("cid").computed(),
+        ];
+        let block = Block {
+            attributes: vec![Attribute::nested("items", Nesting::List, inner.clone()).optional()],
+            blocks: vec![NestedBlock {
+                type_name: "rule".into(),
+                nesting: Nesting::List,
+                block: Block {
+                    attributes: inner,
+                    ..Default::default()
+                },
+                min_items: 0,
+                max_items: 0,
+            }],
+            ..Default::default()
+        };
+        let elem = |x: &str| Value::object([("x", s(x)), ("cid", Value::Null)]);
+        let config = Value::object([
+            ("items", Value::list([elem("a"), elem("b")])),
+            ("rule", Value::list([elem("r")])),
+        ]);
+        let out = plan_change(&block, &Value::Null, &config, &config);
+        let items = out
+            .planned
+            .get_attr("items")
+            .and_then(Value::as_elements)
+            .unwrap();
+        assert!(items
+            .iter()
+            .all(|i| i.get_attr("cid") == Some(&Value::Unknown)));
+        let rules = out
+            .planned
+            .get_attr("rule")
+            .and_then(Value::as_elements)
+            .unwrap();
+        assert_eq!(rules[0].get_attr("cid"), Some(&Value::Unknown));
+        assert_eq!(rules[0].get_attr("x"), Some(&s("r")));
     }
 
     #[test]

@@ -448,13 +448,23 @@ fn validate_block(block: &Block, kind: SchemaKind, at: &AttributePath, errors: &
             Nesting::Group | Nesting::Map if min != 0 || max != 0 => errors.push(format!(
                 "{path}: group and map blocks cannot set min_items or max_items"
             )),
-            Nesting::List | Nesting::Set if max != 0 && min > max => errors.push(format!(
+            Nesting::List | Nesting::Set if max > 0 && min > max => errors.push(format!(
                 "{path}: min_items {min} is greater than max_items {max}"
             )),
             _ => {}
         }
+        if b.nesting == Nesting::Set && has_computed(&b.block) {
+            errors.push(format!(
+                "{path}: set blocks cannot hold computed attributes (set elements have no stable identity to plan them by); use list or map nesting"
+            ));
+        }
         validate_block(&b.block, kind, &path, errors);
     }
+}
+
+fn has_computed(block: &Block) -> bool {
+    block.attributes.iter().any(|a| a.mode.is_computed())
+        || block.blocks.iter().any(|b| has_computed(&b.block))
 }
 
 fn validate_attribute(
@@ -483,6 +493,12 @@ fn validate_attribute(
             "{path}: keep_prior_state only applies to computed attributes"
         ));
     }
+    let nested = path.0.len() > 1;
+    if nested && (a.requires_replace || a.write_only) {
+        errors.push(format!(
+            "{path}: requires_replace and write_only are supported on top-level attributes only"
+        ));
+    }
     if a.requires_replace && kind != SchemaKind::Resource {
         errors.push(format!(
             "{path}: requires_replace only applies to resources"
@@ -494,6 +510,11 @@ fn validate_attribute(
             nesting,
             attributes,
         } => {
+            if *nesting == Nesting::Set && attributes.iter().any(|n| n.mode.is_computed()) {
+                errors.push(format!(
+                    "{path}: set-nested attributes cannot hold computed attributes (set elements have no stable identity to plan them by); use list or map nesting"
+                ));
+            }
             if *nesting == Nesting::Group {
                 errors.push(format!(
                     "{path}: nested attributes support single, list, set and map nesting, not group"
@@ -510,5 +531,462 @@ fn validate_attribute(
             };
             validate_block(&inner, kind, path, errors);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Schema validation (one failing example per rule, each naming its path) and the value
+    //! types of blocks with nested attributes and nested blocks.
+    use super::*;
+
+    fn resource(attributes: Vec<Attribute>) -> Schema {
+        Schema::new(0, attributes)
+    }
+
+    fn block(type_name: &str, nesting: Nesting, attributes: Vec<Attribute>) -> NestedBlock {
+        NestedBlock {
+            type_name: type_name.into(),
+            nesting,
+            block: Block {
+                attributes,
+                ..Default::default()
+            },
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
+    fn items(mut b: NestedBlock, min: i64, max: i64) -> NestedBlock {
+        b.min_items = min;
+        b.max_items = max;
+        b
+    }
+
+    /// The errors of validating `schema` as `kind`; panics when it is valid.
+    fn errors(schema: &Schema, kind: SchemaKind) -> Vec<String> {
+        match schema.validate(kind) {
+            Ok(()) => panic!("expected {schema:?} to be invalid as {kind:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Asserts exactly one error, starting with `path: ` and containing `text`.
+    fn one_error(schema: &Schema, kind: SchemaKind, path: &str, text: &str) {
+        let errs = errors(schema, kind);
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        assert!(
+            errs[0].starts_with(&format!("{path}: ")),
+            "error should name {path}: {}",
+            errs[0]
+        );
+        assert!(
+            errs[0].contains(text),
+            "{:?} should contain {text:?}",
+            errs[0]
+        );
+    }
+
+    fn valid() -> Schema {
+        resource(vec![
+            Attribute::string("name").required().requires_replace(),
+            Attribute::string("id").computed().keep_prior_state(),
+            Attribute::string("note").optional_computed(),
+            Attribute::string("password")
+                .optional()
+                .sensitive()
+                .write_only(),
+            Attribute::nested(
+                "settings",
+                Nesting::List,
+                vec![Attribute::string("mode").optional()],
+            )
+            .optional(),
+        ])
+        .with_block(block(
+            "hook",
+            Nesting::List,
+            vec![Attribute::string("url").required()],
+        ))
+        .with_block(items(
+            block(
+                "single",
+                Nesting::Single,
+                vec![Attribute::bool("on").optional()],
+            ),
+            0,
+            1,
+        ))
+    }
+
+    #[test]
+    fn a_well_formed_schema_is_valid() {
+        assert_eq!(valid().validate(SchemaKind::Resource), Ok(()));
+    }
+
+    #[test]
+    fn names_must_be_lowercase_identifiers() {
+        for bad in ["Bad-Name", "bad-name", "Name", "", "naïve"] {
+            let s = resource(vec![Attribute::string(bad).optional()]);
+            one_error(&s, SchemaKind::Resource, bad, "lowercase letters");
+        }
+        let s = resource(vec![]).with_block(block(
+            "Hook",
+            Nesting::List,
+            vec![Attribute::string("url").optional()],
+        ));
+        one_error(&s, SchemaKind::Resource, "Hook", "lowercase letters");
+        let s = resource(vec![]).with_block(block(
+            "hook",
+            Nesting::List,
+            vec![Attribute::string("Url").optional()],
+        ));
+        one_error(&s, SchemaKind::Resource, "hook.Url", "lowercase letters");
+        let s = resource(vec![Attribute::nested(
+            "settings",
+            Nesting::Single,
+            vec![Attribute::string("Mode").optional()],
+        )]);
+        one_error(
+            &s,
+            SchemaKind::Resource,
+            "settings.Mode",
+            "lowercase letters",
+        );
+    }
+
+    #[test]
+    fn names_must_be_unique_among_attributes_and_blocks() {
+        let s = resource(vec![
+            Attribute::string("name").optional(),
+            Attribute::string("name").optional(),
+        ]);
+        one_error(&s, SchemaKind::Resource, "name", "declared more than once");
+        let s = resource(vec![Attribute::string("hook").optional()]).with_block(block(
+            "hook",
+            Nesting::List,
+            vec![Attribute::string("url").optional()],
+        ));
+        one_error(&s, SchemaKind::Resource, "hook", "declared more than once");
+        let s = resource(vec![Attribute::nested(
+            "settings",
+            Nesting::Map,
+            vec![
+                Attribute::string("mode").optional(),
+                Attribute::string("mode").optional(),
+            ],
+        )]);
+        one_error(
+            &s,
+            SchemaKind::Resource,
+            "settings.mode",
+            "declared more than once",
+        );
+    }
+
+    #[test]
+    fn meta_argument_names_are_reserved_at_the_top_of_resources_and_data_sources() {
+        for name in RESERVED_RESOURCE_NAMES {
+            let s = resource(vec![Attribute::string(*name).optional()]);
+            one_error(&s, SchemaKind::Resource, name, "meta-argument");
+            one_error(&s, SchemaKind::DataSource, name, "meta-argument");
+            assert_eq!(s.validate(SchemaKind::Provider), Ok(()), "{name}");
+        }
+        let s = resource(vec![]).with_block(block(
+            "lifecycle",
+            Nesting::Single,
+            vec![Attribute::string("x").optional()],
+        ));
+        one_error(&s, SchemaKind::Resource, "lifecycle", "meta-argument");
+        // Nested names may be anything valid.
+        let s = resource(vec![Attribute::nested(
+            "settings",
+            Nesting::Single,
+            vec![Attribute::string("count").optional()],
+        )]);
+        assert_eq!(s.validate(SchemaKind::Resource), Ok(()));
+    }
+
+    #[test]
+    fn block_item_limits() {
+        let url = || vec![Attribute::string("url").optional()];
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::List, url()), -1, 0));
+        one_error(&s, SchemaKind::Resource, "hook", "must not be negative");
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::Single, url()), 0, -2));
+        one_error(&s, SchemaKind::Resource, "hook", "must not be negative");
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::Single, url()), 0, 2));
+        one_error(&s, SchemaKind::Resource, "hook", "0 or 1");
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::Single, url()), 2, 0));
+        one_error(&s, SchemaKind::Resource, "hook", "0 or 1");
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::Group, url()), 1, 0));
+        one_error(&s, SchemaKind::Resource, "hook", "cannot set min_items");
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::Map, url()), 0, 1));
+        one_error(&s, SchemaKind::Resource, "hook", "cannot set min_items");
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::List, url()), 3, 2));
+        one_error(
+            &s,
+            SchemaKind::Resource,
+            "hook",
+            "min_items 3 is greater than max_items 2",
+        );
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::Set, url()), 3, 2));
+        one_error(&s, SchemaKind::Resource, "hook", "greater than max_items");
+        // max_items 0 means unlimited.
+        let s = resource(vec![]).with_block(items(block("hook", Nesting::List, url()), 3, 0));
+        assert_eq!(s.validate(SchemaKind::Resource), Ok(()));
+    }
+
+    #[test]
+    fn nested_blocks_are_validated_with_their_path() {
+        let inner = items(
+            block(
+                "inner",
+                Nesting::List,
+                vec![Attribute::string("x").optional()],
+            ),
+            2,
+            1,
+        );
+        let mut outer = block("outer", Nesting::List, vec![]);
+        outer.block.blocks.push(inner);
+        let s = resource(vec![]).with_block(outer);
+        one_error(
+            &s,
+            SchemaKind::Resource,
+            "outer.inner",
+            "greater than max_items",
+        );
+    }
+
+    #[test]
+    fn write_only_rules() {
+        let wo = || Attribute::string("secret").optional().write_only();
+        one_error(
+            &resource(vec![wo()]),
+            SchemaKind::DataSource,
+            "secret",
+            "only in resources and the provider",
+        );
+        one_error(
+            &resource(vec![wo()]),
+            SchemaKind::EphemeralResource,
+            "secret",
+            "only in resources and the provider",
+        );
+        assert_eq!(resource(vec![wo()]).validate(SchemaKind::Provider), Ok(()));
+        one_error(
+            &resource(vec![wo().computed()]),
+            SchemaKind::Resource,
+            "secret",
+            "write-only attribute cannot be computed",
+        );
+        one_error(
+            &resource(vec![wo().optional_computed()]),
+            SchemaKind::Resource,
+            "secret",
+            "write-only attribute cannot be computed",
+        );
+        let nested = resource(vec![Attribute::nested(
+            "creds",
+            Nesting::Single,
+            vec![wo()],
+        )]);
+        one_error(
+            &nested,
+            SchemaKind::Resource,
+            "creds.secret",
+            "top-level attributes only",
+        );
+        let set_computed = resource(vec![Attribute::nested(
+            "rules",
+            Nesting::Set,
+            vec![Attribute::string("id").computed()],
+        )
+        .optional()]);
+        one_error(
+            &set_computed,
+            SchemaKind::Resource,
+            "rules",
+            "use list or map nesting",
+        );
+    }
+
+    #[test]
+    fn provider_configuration_cannot_be_computed() {
+        for a in [
+            Attribute::string("token").computed(),
+            Attribute::string("token").optional_computed(),
+        ] {
+            one_error(
+                &resource(vec![a]),
+                SchemaKind::Provider,
+                "token",
+                "provider configuration cannot have computed attributes",
+            );
+        }
+    }
+
+    #[test]
+    fn keep_prior_state_needs_a_computed_attribute() {
+        for a in [
+            Attribute::string("id").required().keep_prior_state(),
+            Attribute::string("id").optional().keep_prior_state(),
+        ] {
+            one_error(
+                &resource(vec![a]),
+                SchemaKind::Resource,
+                "id",
+                "keep_prior_state only applies to computed attributes",
+            );
+        }
+    }
+
+    #[test]
+    fn requires_replace_is_for_resources_only() {
+        let s = resource(vec![Attribute::string("name")
+            .required()
+            .requires_replace()]);
+        assert_eq!(s.validate(SchemaKind::Resource), Ok(()));
+        for kind in [
+            SchemaKind::DataSource,
+            SchemaKind::EphemeralResource,
+            SchemaKind::Provider,
+        ] {
+            one_error(
+                &s,
+                kind,
+                "name",
+                "requires_replace only applies to resources",
+            );
+        }
+    }
+
+    #[test]
+    fn nested_attribute_rules() {
+        let s = resource(vec![Attribute::nested(
+            "settings",
+            Nesting::Group,
+            vec![Attribute::string("mode").optional()],
+        )]);
+        one_error(&s, SchemaKind::Resource, "settings", "not group");
+        let s = resource(vec![Attribute::nested("settings", Nesting::List, vec![])]);
+        one_error(
+            &s,
+            SchemaKind::Resource,
+            "settings",
+            "at least one attribute",
+        );
+        let s = resource(vec![Attribute::nested(
+            "settings",
+            Nesting::Set,
+            vec![Attribute::string("mode").optional().keep_prior_state()],
+        )]);
+        one_error(
+            &s,
+            SchemaKind::Resource,
+            "settings.mode",
+            "keep_prior_state",
+        );
+        let deep = resource(vec![Attribute::nested(
+            "a",
+            Nesting::Single,
+            vec![Attribute::nested(
+                "b",
+                Nesting::Map,
+                vec![Attribute::string("C").optional()],
+            )],
+        )]);
+        one_error(&deep, SchemaKind::Resource, "a.b.C", "lowercase letters");
+    }
+
+    #[test]
+    fn negative_versions_are_refused() {
+        let mut s = valid();
+        s.version = -1;
+        let errs = errors(&s, SchemaKind::Resource);
+        assert_eq!(
+            errs,
+            vec!["schema version -1 must not be negative".to_owned()]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let s = resource(vec![
+            Attribute::string("Bad").optional(),
+            Attribute::string("secret").computed().write_only(),
+            Attribute::string("count").optional(),
+        ]);
+        let errs = errors(&s, SchemaKind::Resource);
+        assert_eq!(errs.len(), 3, "{errs:#?}");
+    }
+
+    #[test]
+    fn value_type_of_nested_attributes() {
+        let inner = || vec![Attribute::string("mode"), Attribute::number("size")];
+        let obj = Type::object([("mode", Type::String), ("size", Type::Number)]);
+        let s = resource(vec![
+            Attribute::string("name"),
+            Attribute::new("tags", Type::map(Type::String)),
+            Attribute::nested("single", Nesting::Single, inner()),
+            Attribute::nested("list", Nesting::List, inner()),
+            Attribute::nested("set", Nesting::Set, inner()),
+            Attribute::nested("map", Nesting::Map, inner()),
+        ]);
+        assert_eq!(
+            s.value_type(),
+            Type::object([
+                ("name", Type::String),
+                ("tags", Type::map(Type::String)),
+                ("single", obj.clone()),
+                ("list", Type::list(obj.clone())),
+                ("set", Type::set(obj.clone())),
+                ("map", Type::map(obj.clone())),
+            ])
+        );
+        // Nested attributes inside nested attributes.
+        let deep = Attribute::nested(
+            "outer",
+            Nesting::List,
+            vec![Attribute::nested("inner", Nesting::Map, inner())],
+        );
+        assert_eq!(
+            deep.value_type(),
+            Type::list(Type::object([("inner", Type::map(obj))]))
+        );
+    }
+
+    #[test]
+    fn value_type_of_nested_blocks() {
+        let b = |name: &str, nesting| block(name, nesting, vec![Attribute::string("url")]);
+        let obj = Type::object([("url", Type::String)]);
+        let mut outer = b("outer", Nesting::List);
+        outer.block.blocks.push(b("inner", Nesting::Set));
+        let s = resource(vec![Attribute::bool("on")])
+            .with_block(b("single", Nesting::Single))
+            .with_block(b("group", Nesting::Group))
+            .with_block(b("list", Nesting::List))
+            .with_block(b("set", Nesting::Set))
+            .with_block(b("map", Nesting::Map))
+            .with_block(outer);
+        assert_eq!(
+            s.value_type(),
+            Type::object([
+                ("on", Type::Bool),
+                ("single", obj.clone()),
+                ("group", obj.clone()),
+                ("list", Type::list(obj.clone())),
+                ("set", Type::set(obj.clone())),
+                ("map", Type::map(obj.clone())),
+                (
+                    "outer",
+                    Type::list(Type::object([
+                        ("url", Type::String),
+                        ("inner", Type::set(obj)),
+                    ]))
+                ),
+            ])
+        );
+        assert_eq!(Block::default().value_type(), Type::object::<String>([]));
     }
 }

@@ -143,6 +143,9 @@ pub async fn serve_debug<P: Provider>(
     provider_address: &str,
 ) -> Result<(), ServeError> {
     let server = serve_in_process(provider, provider_address).await?;
+    // Install the Ctrl-C handler before telling anyone the server is up.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| ServeError::Io("listening for Ctrl-C".into(), e))?;
     let message = format!(
         "Provider started in debug mode. To attach Terraform, set this in the shell that runs it:\n\n\
          \tTF_REATTACH_PROVIDERS='{}'\n\n\
@@ -150,7 +153,7 @@ pub async fn serve_debug<P: Provider>(
         server.reattach_json()
     );
     print_stdout(&message)?;
-    let _ = tokio::signal::ctrl_c().await;
+    interrupt.recv().await;
     server.shutdown().await;
     Ok(())
 }
