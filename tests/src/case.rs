@@ -196,6 +196,9 @@ pub struct TestCase {
     pub mock_config: Option<momento_mock::Config>,
     /// Extra checks after destroy; by default the mock must hold no caches.
     pub destroy_checks: Vec<DestroyCheck>,
+    /// A string in step configurations that is replaced by the mock's endpoint (for extra
+    /// provider blocks, e.g. with other credentials).
+    pub endpoint_placeholder: Option<String>,
 }
 
 impl TestCase {
@@ -208,6 +211,11 @@ impl TestCase {
 
     pub fn with_mock(mut self, config: momento_mock::Config) -> Self {
         self.mock_config = Some(config);
+        self
+    }
+
+    pub fn with_endpoint_placeholder(mut self, placeholder: &str) -> Self {
+        self.endpoint_placeholder = Some(placeholder.into());
         self
     }
 
@@ -248,7 +256,11 @@ impl TestCase {
                 );
                 continue;
             }
-            let ran_apply = run_step(h, step)
+            let mut step = step.clone();
+            if let Some(placeholder) = &self.endpoint_placeholder {
+                step.config = step.config.replace(placeholder.as_str(), &h.endpoint());
+            }
+            let ran_apply = run_step(h, &step)
                 .await
                 .with_context(|| format!("step {n}"))?;
             applied_any |= ran_apply;

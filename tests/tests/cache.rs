@@ -118,3 +118,44 @@ async fn caches_data_source_follows_every_page() {
     .run()
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_port_fails_fast_naming_the_endpoint_and_cause() {
+    let closed = acceptance::momento::closed_port_url();
+    let endpoint = closed.trim_end_matches("/hook").to_owned();
+    let config = format!(
+        "provider \"momento\" {{\n  alias    = \"closed\"\n  endpoint = \"{endpoint}\"\n}}\n\nresource \"momento_cache\" \"c\" {{\n  provider = momento.closed\n  name     = \"unreachable\"\n}}\n"
+    );
+    let pattern = format!(
+        r"(?s)Cannot reach Momento at {}.*(Connection refused|connection refused)",
+        regex::escape(&endpoint)
+    );
+    let started = std::time::Instant::now();
+    TestCase::new(vec![Step::new(config).expect_error(&pattern)])
+        .run()
+        .await;
+    // Not a timing test: only a guard against hanging until some long default timeout.
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_are_sent_and_v1_keys_unwrapped() {
+    use base64::Engine;
+    let mut mock = momento_mock::Config::ephemeral();
+    mock.auth_token = Some("inner-token-123".into());
+    let v1 = base64::engine::general_purpose::STANDARD
+        .encode(r#"{"api_key":"inner-token-123","endpoint":"cell.example.com"}"#);
+    let with_key = |key: &str| {
+        format!(
+            "provider \"momento\" {{\n  alias   = \"keyed\"\n  endpoint = \"ENDPOINT\"\n  api_key = \"{key}\"\n}}\n\nresource \"momento_cache\" \"c\" {{\n  provider = momento.keyed\n  name     = \"keyed\"\n}}\n"
+        )
+    };
+    TestCase::new(vec![
+        Step::new(with_key("wrong-token")).expect_error(r"(?s)rejected the API key.*api_key"),
+        Step::new(with_key(&v1)).check_attr("momento_cache.c", "id", "keyed"),
+    ])
+    .with_mock(mock)
+    .with_endpoint_placeholder("ENDPOINT")
+    .run()
+    .await;
+}
