@@ -72,6 +72,16 @@ pub fn split_id(id: &str, what: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The `cache_name` attribute of an object that lives in a cache; changing it replaces a
+/// resource (`what` names the object in the description).
+pub fn cache_name_attribute(what: &str) -> tfplugin::Attribute {
+    tfplugin::Attribute::string("cache_name")
+        .required()
+        .requires_replace()
+        .validate(string_validator(check_cache_name))
+        .description(format!("The cache that holds the {what}. Changing it replaces the {what}."))
+}
+
 /// Adapts a string check to a `tfplugin` attribute validator.
 pub fn string_validator(
     check: fn(&str) -> Result<(), String>,

@@ -8,7 +8,7 @@ use tfplugin::{
 };
 
 use crate::client::{MomentoClient, TopicSupport};
-use crate::names::{check_cache_name, check_topic_name, split_id, string_validator};
+use crate::names::{cache_name_attribute, check_topic_name, split_id, string_validator};
 
 pub struct TopicResource;
 
@@ -72,11 +72,7 @@ impl Resource<MomentoClient> for TopicResource {
         Schema::new(
             0,
             vec![
-                Attribute::string("cache_name")
-                    .required()
-                    .requires_replace()
-                    .validate(string_validator(check_cache_name))
-                    .description("The cache that holds the topic. Changing it replaces the topic."),
+                cache_name_attribute("topic"),
                 Attribute::string("name")
                     .required()
                     .requires_replace()

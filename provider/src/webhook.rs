@@ -9,7 +9,7 @@ use tfplugin::{
 
 use crate::client::{MomentoClient, RemoteWebhook};
 use crate::names::{
-    check_cache_name, check_destination_url, check_topic_name, check_webhook_name, split_id,
+    cache_name_attribute, check_destination_url, check_topic_name, check_webhook_name, split_id,
     string_validator,
 };
 
@@ -103,11 +103,7 @@ impl Resource<MomentoClient> for WebhookResource {
         Schema::new(
             0,
             vec![
-                Attribute::string("cache_name")
-                    .required()
-                    .requires_replace()
-                    .validate(string_validator(check_cache_name))
-                    .description("The cache that holds the webhook. Changing it replaces the webhook."),
+                cache_name_attribute("webhook"),
                 Attribute::string("name")
                     .required()
                     .requires_replace()
