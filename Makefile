@@ -13,7 +13,7 @@ build:
 
 ## demo: start the mock, apply examples/quickstart with the provider, show the result, destroy
 demo: build
-	bash scripts/demo.sh
+	python3 scripts/demo.py
 
 ## test: lint, then every unit, integration and acceptance test (real terraform, real mock),
 ## then `terraform test` of the example module against a live mock

@@ -4,7 +4,9 @@
 //!
 //! Layout: [`config`] (settings), [`state`] (caches and everything they own), [`names`] (name
 //! rules), [`auth`] (token checks), [`grpc`] (one module per gRPC service), [`http`] (plain-HTTP
-//! routes), `server` (listener, router, shutdown), [`proto`] (code generated from `proto/`).
+//! routes), [`pubsub`] (topics: logs, subscribers, the topic extension), `server` (listener,
+//! router, shutdown), [`proto`] (code generated from `proto/`), [`webhooks`] (webhook registry,
+//! signed-POST fan-out, delivery journal, built-in receiver).
 
 pub mod auth;
 pub mod config;
@@ -14,8 +16,10 @@ pub mod grpc;
 pub mod http;
 pub mod names;
 pub mod proto;
+pub mod pubsub;
 mod server;
 pub mod state;
+pub mod webhooks;
 
 pub use config::Config;
 pub use error::Error;

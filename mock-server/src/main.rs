@@ -60,7 +60,7 @@ struct Cli {
     strict_topics: bool,
 
     /// Largest published message in bytes (Momento's hard limit: 4096). Bigger ones get
-    /// RESOURCE_EXHAUSTED (`err` = request_size_limit_exceeded) or HTTP 413.
+    /// RESOURCE_EXHAUSTED (`err` = request_size_limit_exceeded) or, over HTTP, 429.
     #[arg(long, env = "MOMENTO_MOCK_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES, value_parser = parse_positive)]
     max_message_bytes: usize,
 
@@ -102,7 +102,8 @@ struct Cli {
     #[arg(long, env = "MOMENTO_MOCK_TOPIC_LOG_CAPACITY", default_value_t = DEFAULT_TOPIC_LOG_CAPACITY, value_parser = parse_positive)]
     topic_log_capacity: usize,
 
-    /// Subscriptions per topic (Momento's default is 100).
+    /// Subscriptions per topic, HTTP long-polls included (Momento's default is 100). More get
+    /// RESOURCE_EXHAUSTED (`err` = topic_subscriptions_limit_exceeded) or, over HTTP, 429.
     #[arg(long, env = "MOMENTO_MOCK_MAX_SUBSCRIPTIONS_PER_TOPIC", default_value_t = DEFAULT_MAX_SUBSCRIPTIONS_PER_TOPIC, value_parser = parse_positive)]
     max_subscriptions_per_topic: usize,
 

@@ -2,6 +2,7 @@
 //! port, TCP_NODELAY on every accepted socket), runs it, and shuts it down ([`RunningMock`]).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
@@ -12,8 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::events::Deliveries;
 use crate::grpc::{self, GrpcContext};
+use crate::pubsub::TopicHub;
 use crate::state::SharedState;
+use crate::webhooks::{Journal, Webhooks};
 use crate::{http, Error};
 
 /// A mock server that is listening. Dropping it stops the server too (without waiting).
@@ -24,6 +28,8 @@ pub struct RunningMock {
     shutdown: CancellationToken,
     task: Option<JoinHandle<()>>,
     grace: Duration,
+    webhooks: Webhooks,
+    topics: TopicHub,
 }
 
 /// Binds `config.listen`, starts serving in the background, and returns once the socket listens:
@@ -43,8 +49,11 @@ pub async fn start_with_state(config: Config, state: SharedState) -> Result<Runn
         })?;
     let addr = listener.local_addr().map_err(Error::LocalAddr)?;
 
-    let router = router(&config, &state);
+    let webhooks = Webhooks::new(&config, state.clone())?;
     let shutdown = CancellationToken::new();
+    let deliveries: Arc<dyn Deliveries> = Arc::new(webhooks.clone());
+    let topics = TopicHub::from_config(&config, state.clone(), deliveries, shutdown.clone());
+    let router = router(&config, &state, &webhooks, &topics);
     let grace = config.shutdown_grace;
 
     // Nagle + delayed ACK costs ~40 ms per small request/response pair: disable it per socket.
@@ -73,24 +82,33 @@ pub async fn start_with_state(config: Config, state: SharedState) -> Result<Runn
         shutdown,
         task: Some(task),
         grace,
+        webhooks,
+        topics,
     })
 }
 
 /// gRPC services and HTTP routes on one axum router; gRPC requests are recognised by path
 /// (`/<package>.<Service>/<Method>`), unknown paths by content type (see [`http::fallback`]).
-fn router(config: &Config, state: &SharedState) -> Router {
+fn router(config: &Config, state: &SharedState, webhooks: &Webhooks, topics: &TopicHub) -> Router {
     let ctx = GrpcContext {
         state: state.clone(),
         auth: Auth::new(config.auth_token.as_deref()),
         config: config.clone(),
+        webhooks: webhooks.clone(),
+        topics: topics.clone(),
     };
     grpc::routes(&ctx)
         .prepare()
         .into_axum_router()
         .merge(http::routes(state.clone()))
+        .merge(http::deliveries::routes(webhooks.clone()))
+        .merge(http::sink::routes(webhooks.clone()))
+        .merge(http::topics::routes(topics.clone(), ctx.auth.clone()))
         // Replaces tonic's own fallback (a bare UNIMPLEMENTED for every unknown path).
         .fallback(http::fallback)
         .method_not_allowed_fallback(http::method_not_allowed)
+        // For handlers outside the webhook routes that act on webhooks too (`/_mock/reset`).
+        .layer(axum::Extension(webhooks.clone()))
 }
 
 impl RunningMock {
@@ -109,20 +127,42 @@ impl RunningMock {
         &self.state
     }
 
+    /// The webhook registry and fan-out engine (its journal, sinks and counters).
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.webhooks
+    }
+
+    /// The webhook delivery journal: wait for deliveries in-process with
+    /// `mock.deliveries().wait_for(&DeliveryFilter::all().webhook("w"), n, timeout).await`.
+    pub fn deliveries(&self) -> &Journal {
+        self.webhooks.journal()
+    }
+
+    /// The pub/sub data plane: publish and subscribe in-process, inspect topics and their
+    /// counters, e.g. `mock.topics().publish("cache", "topic", TopicValue::Text("hi".into()), "")`
+    /// (`TopicValue` is [`crate::events::TopicValue`]).
+    pub fn topics(&self) -> &TopicHub {
+        &self.topics
+    }
+
     /// A token that is cancelled when the server begins to shut down (for long-lived work,
     /// e.g. streams, that must end with it).
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
     }
 
-    /// Stops accepting, lets open connections finish for up to the configured grace period,
-    /// then drops whatever is left. Returns when the server has stopped.
+    /// Stops accepting, lets open connections and in-flight webhook deliveries finish for up to
+    /// the configured grace period, then drops whatever is left (undelivered webhook messages
+    /// are journaled as dropped, kind `shutdown`). Returns when the server has stopped.
     pub async fn shutdown(mut self) {
         self.shutdown.cancel();
+        let drain = self.webhooks.shutdown(self.grace);
         let Some(mut task) = self.task.take() else {
+            drain.await;
             return;
         };
-        match tokio::time::timeout(self.grace, &mut task).await {
+        let (served, ()) = tokio::join!(tokio::time::timeout(self.grace, &mut task), drain);
+        match served {
             Ok(Ok(())) => tracing::info!("momento-mock stopped"),
             Ok(Err(err)) => tracing::error!("server task failed: {err}"),
             Err(_) => {
@@ -140,6 +180,7 @@ impl RunningMock {
 impl Drop for RunningMock {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        self.webhooks.abort();
         if let Some(task) = self.task.take() {
             task.abort();
         }

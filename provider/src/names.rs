@@ -79,7 +79,9 @@ pub fn cache_name_attribute(what: &str) -> tfplugin::Attribute {
         .required()
         .requires_replace()
         .validate(string_validator(check_cache_name))
-        .description(format!("The cache that holds the {what}. Changing it replaces the {what}."))
+        .description(format!(
+            "The cache that holds the {what}. Changing it replaces the {what}."
+        ))
 }
 
 /// Adapts a string check to a `tfplugin` attribute validator.

@@ -41,6 +41,8 @@ pub struct Harness {
 }
 
 fn init_logging() {
+    // reqwest (shared with the mock) uses rustls without a built-in crypto provider.
+    momento_mock::webhooks::install_default_crypto_provider();
     use tracing_subscriber::EnvFilter;
     let _ = tracing_subscriber::fmt()
         .with_test_writer()

@@ -10,7 +10,7 @@ pub mod harness;
 pub mod momento;
 pub mod terraform;
 
-pub use case::{planned_actions, ImportCheck, ImportVia, Step, TestCase};
+pub use case::{planned_actions, planned_change, ImportCheck, ImportVia, Step, TestCase};
 pub use harness::{Harness, State, TfOutput};
 pub use momento::{verify_signature, wait_for_deliveries, DeliveryFilter, Receiver};
 pub use terraform::{terraform, TerraformBinary, Version};

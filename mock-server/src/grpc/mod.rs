@@ -4,6 +4,9 @@
 
 pub mod control;
 pub mod ping;
+pub mod pubsub;
+pub mod topics;
+pub mod webhook;
 
 use tonic::service::interceptor::InterceptedService;
 use tonic::service::Routes;
@@ -19,6 +22,10 @@ pub(crate) struct GrpcContext {
     pub state: SharedState,
     pub auth: Auth,
     pub config: Config,
+    /// Webhook registry and fan-out (`webhook.Webhook`).
+    pub webhooks: crate::webhooks::Webhooks,
+    /// Topics: logs, subscribers, declarations (`cache_client.pubsub.Pubsub`, the topic extension).
+    pub topics: crate::pubsub::TopicHub,
 }
 
 /// All gRPC services of the mock. Each is reached at `/<package>.<Service>/<Method>`.
@@ -35,8 +42,29 @@ pub(crate) fn routes(ctx: &GrpcContext) -> Routes {
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
 
+    let webhook = crate::proto::webhook::webhook_server::WebhookServer::new(
+        webhook::WebhookService::new(ctx.webhooks.clone()),
+    )
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
+
+    let pubsub = momento_protos::cache_client::pubsub::pubsub_server::PubsubServer::new(
+        pubsub::PubsubService::new(ctx.topics.clone()),
+    )
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
+
+    let topics = crate::proto::topics::topics_server::TopicsServer::new(
+        topics::TopicsService::new(ctx.topics.clone()),
+    )
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
+
     Routes::new(InterceptedService::new(control, ctx.auth.clone()))
         .add_service(InterceptedService::new(ping, ctx.auth.clone()))
+        .add_service(InterceptedService::new(webhook, ctx.auth.clone()))
+        .add_service(InterceptedService::new(pubsub, ctx.auth.clone()))
+        .add_service(InterceptedService::new(topics, ctx.auth.clone()))
 }
 
 impl From<StateError> for Status {

@@ -32,9 +32,16 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// `POST /_mock/reset` → `204`: forgets every cache (and everything caches own).
-async fn reset(State(state): State<SharedState>) -> StatusCode {
+/// `POST /_mock/reset` → `204`: forgets every cache (and everything caches own), the webhook
+/// delivery journal and what the built-in receivers (`/_mock/sink/*`) got.
+async fn reset(
+    State(state): State<SharedState>,
+    webhooks: Option<axum::Extension<crate::webhooks::Webhooks>>,
+) -> StatusCode {
     state.reset();
+    if let Some(axum::Extension(webhooks)) = webhooks {
+        webhooks.clear_records();
+    }
     tracing::info!("state reset through /_mock/reset");
     StatusCode::NO_CONTENT
 }

@@ -1,8 +1,11 @@
-//! HTTP front end: the plain-HTTP routes (today the `/_mock` admin API; later Momento's HTTP
-//! topics API), JSON errors, and the fallback that answers unknown paths (404 JSON, or
+//! HTTP front end: the plain-HTTP routes (the `/_mock` admin API, Momento's HTTP topics API in
+//! [`topics`]), JSON errors, and the fallback that answers unknown paths (404 JSON, or
 //! `UNIMPLEMENTED` when the request is gRPC).
 
 pub mod admin;
+pub mod deliveries;
+pub mod sink;
+pub mod topics;
 
 use axum::extract::Request;
 use axum::http::StatusCode;
