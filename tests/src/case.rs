@@ -250,6 +250,9 @@ impl TestCase {
 
     async fn run_in(&self, h: &Harness) -> Result<()> {
         let mut applied_any = false;
+        // Destroy runs with the last configuration that applied cleanly (a failing step's
+        // configuration may not even plan).
+        let mut last_good_config = None;
         for (i, step) in self.steps.iter().enumerate() {
             let n = i + 1;
             if step.min_version.is_some_and(|v| h.version() < v) {
@@ -268,8 +271,14 @@ impl TestCase {
                 .await
                 .with_context(|| format!("step {n}"))?;
             applied_any |= ran_apply;
+            if ran_apply && step.expect_error.is_none() {
+                last_good_config = Some(step.config);
+            }
         }
         if applied_any {
+            if let Some(config) = &last_good_config {
+                h.write_config(config)?;
+            }
             h.destroy().await.context("final destroy")?;
         }
         for check in &self.destroy_checks {
@@ -361,6 +370,9 @@ async fn run_step(h: &Harness, step: &Step) -> Result<bool> {
         check_import(h, step, import, &state)
             .await
             .with_context(|| format!("import of {}", import.address))?;
+    }
+    if let Some(hook) = &step.after {
+        hook(h).await.context("after hook")?;
     }
     Ok(true)
 }

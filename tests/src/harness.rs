@@ -164,6 +164,16 @@ impl Harness {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
+        // JSON output (show/output -json) carries sensitive values in clear: keep it out of
+        // failure reports.
+        let shown_stdout = if args.contains(&"-json") {
+            format!(
+                "({} bytes of JSON output not shown: it may hold secrets)\n",
+                out.stdout.len()
+            )
+        } else {
+            out.stdout.clone()
+        };
         if let Ok(mut t) = self.transcript.lock() {
             t.push_str(&format!(
                 "\n$ terraform {} (in {}, exit {}, {:.1}s)\n{}{}",
@@ -171,7 +181,7 @@ impl Harness {
                 dir.display(),
                 out.code,
                 started.elapsed().as_secs_f64(),
-                out.stdout,
+                shown_stdout,
                 out.stderr
             ));
         }
