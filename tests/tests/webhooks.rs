@@ -60,6 +60,10 @@ async fn secret_of(h: &Harness, address: &str) -> Result<String> {
 /// Checks the requests a receiver got: exact body shape and key order, and signatures that verify
 /// with `secret`; returns the texts in arrival order.
 async fn received_texts(r: &Receiver, secret: &str) -> Result<Vec<String>> {
+    // Momento's exact shape and key order (serde_json's map sorts keys: check the raw body).
+    let shape = regex::Regex::new(
+        r#"^\{"cache":"hooks","topic":"events","event_timestamp":\d+,"publish_timestamp":\d+,"topic_sequence_number":\d+,"token_id":"[^"]*","text":".*"\}$"#,
+    )?;
     let mut texts = Vec::new();
     for req in r.requests().await {
         let body = String::from_utf8(req.body.clone())?;
@@ -86,10 +90,6 @@ async fn received_texts(r: &Receiver, secret: &str) -> Result<Vec<String>> {
             "wrong user-agent"
         );
         let json: Json = serde_json::from_str(&body)?;
-        // Momento's exact shape and key order (serde_json's map sorts keys: check the raw body).
-        let shape = regex::Regex::new(
-            r#"^\{"cache":"hooks","topic":"events","event_timestamp":\d+,"publish_timestamp":\d+,"topic_sequence_number":\d+,"token_id":"[^"]*","text":".*"\}$"#,
-        )?;
         ensure!(
             shape.is_match(&body),
             "body is not Momento's shape and key order: {body}"
