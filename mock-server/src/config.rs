@@ -60,6 +60,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Publish, subscribe and webhook creation on undeclared topics fail with `NOT_FOUND`.
     pub strict_topics: bool,
+    /// Serve the topic extension (`momento_mock.topics.v1.Topics`). Off, the mock behaves like
+    /// real Momento, where topics are implicit and the extension's RPCs answer `UNIMPLEMENTED`.
+    pub topic_extension: bool,
     /// Largest published message, in bytes (hard limit, Momento: 4 KiB).
     pub max_message_bytes: usize,
     /// Time allowed for one webhook POST (hard limit, Momento: 5 s).
@@ -96,6 +99,7 @@ impl Default for Config {
             grpc_max_message_bytes: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             strict_topics: false,
+            topic_extension: true,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             delivery_timeout: DEFAULT_DELIVERY_TIMEOUT,
             delivery_attempts: DEFAULT_DELIVERY_ATTEMPTS,
@@ -159,6 +163,12 @@ impl Config {
                 "delivery_timeout and heartbeat_interval must be longer than zero".to_owned(),
             ));
         }
+        if self.strict_topics && !self.topic_extension {
+            return Err(Error::InvalidConfig(
+                "strict topics need the topic extension to declare topics; do not combine them"
+                    .to_owned(),
+            ));
+        }
         if matches!(&self.auth_token, Some(t) if t.is_empty()) {
             return Err(Error::InvalidConfig(
                 "the auth token must not be empty; leave it unset for open mode, which accepts any token"
@@ -181,6 +191,7 @@ impl fmt::Debug for Config {
             .field("grpc_max_message_bytes", &self.grpc_max_message_bytes)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("strict_topics", &self.strict_topics)
+            .field("topic_extension", &self.topic_extension)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("delivery_timeout", &self.delivery_timeout)
             .field("delivery_attempts", &self.delivery_attempts)

@@ -59,6 +59,11 @@ struct Cli {
     #[arg(long, env = "MOMENTO_MOCK_STRICT_TOPICS")]
     strict_topics: bool,
 
+    /// Do not serve the topic extension (momento_mock.topics.v1.Topics): behave like real
+    /// Momento, where topics are implicit and the extension's RPCs answer UNIMPLEMENTED.
+    #[arg(long, env = "MOMENTO_MOCK_NO_TOPIC_EXTENSION", conflicts_with = "strict_topics")]
+    no_topic_extension: bool,
+
     /// Largest published message in bytes (Momento's hard limit: 4096). Bigger ones get
     /// RESOURCE_EXHAUSTED (`err` = request_size_limit_exceeded) or, over HTTP, 429.
     #[arg(long, env = "MOMENTO_MOCK_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES, value_parser = parse_positive)]
@@ -172,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         auth_token: cli.auth_token,
         grpc_max_message_bytes: cli.grpc_max_message_bytes,
         strict_topics: cli.strict_topics,
+        topic_extension: !cli.no_topic_extension,
         max_message_bytes: cli.max_message_bytes,
         delivery_timeout: Duration::from_millis(cli.delivery_timeout_ms as u64),
         delivery_attempts: u32::try_from(cli.delivery_attempts).unwrap_or(u32::MAX),

@@ -50,6 +50,8 @@ pub struct Step {
     pub checks: Vec<StateCheck>,
     /// The step must fail with output matching this pattern.
     pub expect_error: Option<Regex>,
+    /// The apply's output (e.g. a warning) must match this pattern.
+    pub expect_output: Option<Regex>,
     /// Only plan; with `expect_non_empty_plan` the plan must have changes.
     pub plan_only: bool,
     pub expect_non_empty_plan: bool,
@@ -122,6 +124,12 @@ impl Step {
 
     pub fn expect_error(mut self, pattern: &str) -> Self {
         self.expect_error = Some(Regex::new(pattern).expect("valid regex"));
+        self
+    }
+
+    /// The successful apply's output must match `pattern` (e.g. a warning).
+    pub fn expect_output(mut self, pattern: &str) -> Self {
+        self.expect_output = Some(Regex::new(pattern).expect("valid regex"));
         self
     }
 
@@ -346,6 +354,13 @@ async fn run_step(h: &Harness, step: &Step) -> Result<bool> {
         .await?;
     if out.code != 0 {
         return expected_failure(step, &out.combined()).map(|_| true);
+    }
+    if let Some(re) = &step.expect_output {
+        ensure!(
+            re.is_match(&out.combined()),
+            "the apply output does not match /{re}/:\n{}",
+            out.combined()
+        );
     }
     if step.expect_error.is_some() {
         bail!(

@@ -555,3 +555,26 @@ async fn ephemeral_webhook_secret_matches_without_being_stored() {
     .run()
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_are_state_only_without_the_topic_extension() {
+    // Like real Momento: no topic RPCs at all.
+    let mut mock = momento_mock::Config::ephemeral();
+    mock.topic_extension = false;
+    let body = "resource \"momento_cache\" \"c\" {\n  name = \"plain\"\n}\nresource \"momento_topic\" \"t\" {\n  cache_name = momento_cache.c.name\n  name       = \"events\"\n}\n";
+    TestCase::new(vec![Step::new(body)
+        .expect_output(r"(?s)Warning: Topic kept in Terraform state only.*does not offer momento-mock's\s+topic\s+extension")
+        .check_attr("momento_topic.t", "id", "plain/events")
+        .import("momento_topic.t", "plain/events", ImportVia::Cli)
+        .after(|h| {
+            async move {
+                // Publishing still works: topics are implicit.
+                h.publish_grpc("plain", "events", "hi").await?;
+                Ok(())
+            }
+            .boxed()
+        })])
+    .with_mock(mock)
+    .run()
+    .await;
+}

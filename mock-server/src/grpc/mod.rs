@@ -60,11 +60,16 @@ pub(crate) fn routes(ctx: &GrpcContext) -> Routes {
     .max_decoding_message_size(max)
     .max_encoding_message_size(max);
 
-    Routes::new(InterceptedService::new(control, ctx.auth.clone()))
+    let routes = Routes::new(InterceptedService::new(control, ctx.auth.clone()))
         .add_service(InterceptedService::new(ping, ctx.auth.clone()))
         .add_service(InterceptedService::new(webhook, ctx.auth.clone()))
-        .add_service(InterceptedService::new(pubsub, ctx.auth.clone()))
-        .add_service(InterceptedService::new(topics, ctx.auth.clone()))
+        .add_service(InterceptedService::new(pubsub, ctx.auth.clone()));
+    if ctx.config.topic_extension {
+        routes.add_service(InterceptedService::new(topics, ctx.auth.clone()))
+    } else {
+        // Like real Momento: the topic RPCs answer UNIMPLEMENTED (through the fallback).
+        routes
+    }
 }
 
 impl From<StateError> for Status {
