@@ -318,20 +318,18 @@ impl Harness {
             .unwrap_or_default()
     }
 
-    /// Keeps the work directory (when `TF_ACC_KEEP_WORKDIR` is set) and returns a report of the
-    /// failure with the transcript.
+    /// A report of a failure with the terraform transcript, webhook secrets redacted (the work
+    /// directory itself is kept by [`Harness::finish`] when `TF_ACC_KEEP_WORKDIR` is set).
     pub fn failure_report(&self, error: &anyhow::Error) -> String {
         let kept = if std::env::var_os(KEEP_WORKDIR_ENV).is_some() {
-            let path = self.dir().to_path_buf();
-            std::mem::forget(tempfile::Builder::new().tempdir_in(&path)); // nothing to clean
-            format!("work directory kept at {}", path.display())
+            format!("work directory kept at {}", self.dir().display())
         } else {
             format!("set {KEEP_WORKDIR_ENV}=1 to keep the work directory")
         };
-        format!(
+        crate::momento::redact_secrets(&format!(
             "{error:#}\n({kept})\n--- terraform transcript ---{}",
             self.transcript()
-        )
+        ))
     }
 
     /// Stops the provider and the mock; keeps the work directory if asked to.

@@ -33,6 +33,15 @@ pub fn verify_signature(secret: &str, body: &[u8], signature: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
+/// `text` with every webhook secret (`whsec_...`) replaced, for failure output.
+pub fn redact_secrets(text: &str) -> String {
+    static SECRET: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    SECRET
+        .get_or_init(|| regex::Regex::new(r"whsec_[A-Za-z0-9_-]+").expect("valid regex"))
+        .replace_all(text, "whsec_<redacted>")
+        .into_owned()
+}
+
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
@@ -248,5 +257,14 @@ mod tests {
             "b43f72787eb66410ff110295b036ef828e5686af21b414ce092f02c05deea3da"
         ));
         assert!(!verify_signature("1234567890", body, "zz"));
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let text = "secret whsec_AbC-123_x9 and \"whsec_q\"";
+        assert_eq!(
+            redact_secrets(text),
+            "secret whsec_<redacted> and \"whsec_<redacted>\""
+        );
     }
 }

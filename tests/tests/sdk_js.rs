@@ -65,10 +65,10 @@ struct ScriptOutput {
 
 impl ScriptOutput {
     fn report(&self, what: &str) -> String {
-        format!(
+        acceptance::momento::redact_secrets(&format!(
             "{what} failed ({}):\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.status, self.stdout, self.stderr
-        )
+        ))
     }
 }
 
@@ -133,8 +133,12 @@ async fn webhook_cli(h: &Harness, args: &[&str]) -> Result<Json> {
             out.report(&format!("webhook-cli.mjs {}", args.join(" ")))
         );
     }
-    serde_json::from_str(out.stdout.trim())
-        .with_context(|| format!("webhook-cli.mjs printed no JSON: {}", out.stdout))
+    serde_json::from_str(out.stdout.trim()).with_context(|| {
+        format!(
+            "webhook-cli.mjs printed no JSON: {}",
+            acceptance::momento::redact_secrets(&out.stdout)
+        )
+    })
 }
 
 fn str_at<'a>(json: &'a Json, key: &str) -> Result<&'a str> {
