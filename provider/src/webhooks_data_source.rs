@@ -2,8 +2,7 @@
 //! of a cache, from momento-mock's topic extension).
 use async_trait::async_trait;
 use tfplugin::{
-    Attribute, Context, DataSource, Diagnostic, Diagnostics, Fields, Model, Nesting, Schema, Type,
-    Value,
+    Attribute, Context, DataSource, Diagnostic, Diagnostics, Fields, Nesting, Schema, Type, Value,
 };
 
 use crate::client::{MomentoClient, TopicSupport};
@@ -11,14 +10,13 @@ use crate::names::{check_cache_name, string_validator};
 
 pub struct WebhooksDataSource;
 
-/// A cache name plus the objects listed in it.
-pub struct Listing {
-    pub cache_name: String,
-    pub items: Value,
-}
-
 fn cache_name_of(v: &Value) -> Result<String, Diagnostics> {
     Fields::new(v)?.string("cache_name")
+}
+
+/// The data source's value: the configured cache name and what was listed in it.
+fn listing(cache: String, attribute: &str, items: Value) -> Value {
+    Value::object([("cache_name", Value::from(cache)), (attribute, items)])
 }
 
 fn cache_not_found(client: &MomentoClient, cache: &str) -> Diagnostics {
@@ -29,27 +27,9 @@ fn cache_not_found(client: &MomentoClient, cache: &str) -> Diagnostics {
     .into()
 }
 
-pub struct WebhookListing(pub Listing);
-
-impl Model for WebhookListing {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        Ok(Self(Listing {
-            cache_name: cache_name_of(v)?,
-            items: Value::Null,
-        }))
-    }
-
-    fn to_value(&self) -> Value {
-        Value::object([
-            ("cache_name", self.0.cache_name.clone().into()),
-            ("webhooks", self.0.items.clone()),
-        ])
-    }
-}
-
 #[async_trait]
 impl DataSource<MomentoClient> for WebhooksDataSource {
-    type Model = WebhookListing;
+    type Model = Value;
 
     fn type_name(&self) -> &str {
         "momento_webhooks"
@@ -82,9 +62,9 @@ impl DataSource<MomentoClient> for WebhooksDataSource {
         &self,
         _ctx: &Context,
         client: &MomentoClient,
-        config: WebhookListing,
-    ) -> Result<WebhookListing, Diagnostics> {
-        let cache = config.0.cache_name;
+        config: Value,
+    ) -> Result<Value, Diagnostics> {
+        let cache = cache_name_of(&config)?;
         let mut hooks = client
             .list_webhooks(&cache)
             .await?
@@ -97,36 +77,15 @@ impl DataSource<MomentoClient> for WebhooksDataSource {
                 ("destination_url", h.destination_url.into()),
             ])
         }));
-        Ok(WebhookListing(Listing {
-            cache_name: cache,
-            items,
-        }))
+        Ok(listing(cache, "webhooks", items))
     }
 }
 
 pub struct TopicsDataSource;
 
-pub struct TopicListing(pub Listing);
-
-impl Model for TopicListing {
-    fn from_value(v: &Value) -> Result<Self, Diagnostics> {
-        Ok(Self(Listing {
-            cache_name: cache_name_of(v)?,
-            items: Value::Null,
-        }))
-    }
-
-    fn to_value(&self) -> Value {
-        Value::object([
-            ("cache_name", self.0.cache_name.clone().into()),
-            ("names", self.0.items.clone()),
-        ])
-    }
-}
-
 #[async_trait]
 impl DataSource<MomentoClient> for TopicsDataSource {
-    type Model = TopicListing;
+    type Model = Value;
 
     fn type_name(&self) -> &str {
         "momento_topics"
@@ -149,9 +108,9 @@ impl DataSource<MomentoClient> for TopicsDataSource {
         &self,
         _ctx: &Context,
         client: &MomentoClient,
-        config: TopicListing,
-    ) -> Result<TopicListing, Diagnostics> {
-        let cache = config.0.cache_name;
+        config: Value,
+    ) -> Result<Value, Diagnostics> {
+        let cache = cache_name_of(&config)?;
         let topics = match client.list_topics(&cache, false).await? {
             TopicSupport::Supported(t) => t,
             TopicSupport::Unsupported => {
@@ -170,9 +129,10 @@ impl DataSource<MomentoClient> for TopicsDataSource {
             .filter_map(|t| t.id.map(|id| id.topic_name))
             .collect();
         names.sort();
-        Ok(TopicListing(Listing {
-            cache_name: cache,
-            items: Value::list(names.into_iter().map(Value::from)),
-        }))
+        Ok(listing(
+            cache,
+            "names",
+            Value::list(names.into_iter().map(Value::from)),
+        ))
     }
 }

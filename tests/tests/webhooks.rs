@@ -578,3 +578,43 @@ async fn topics_are_state_only_without_the_topic_extension() {
     .run()
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_and_topics_data_sources_list_the_cache() {
+    let body = r#"resource "momento_cache" "c" {
+  name = "listed"
+}
+resource "momento_topic" "t" {
+  for_each   = toset(["beta", "alpha"])
+  cache_name = momento_cache.c.name
+  name       = each.key
+}
+resource "momento_webhook" "w" {
+  for_each        = { zed = "https://z.example.com/h", amy = "https://a.example.com/h" }
+  cache_name      = momento_cache.c.name
+  name            = each.key
+  topic_name      = "alpha"
+  destination_url = each.value
+}
+data "momento_webhooks" "all" {
+  cache_name = momento_cache.c.name
+  depends_on = [momento_webhook.w]
+}
+data "momento_topics" "all" {
+  cache_name = momento_cache.c.name
+  depends_on = [momento_topic.t]
+}
+"#;
+    TestCase::new(vec![Step::new(body)
+        .check_attr(
+            "data.momento_webhooks.all",
+            "webhooks",
+            serde_json::json!([
+                {"name": "amy", "topic_name": "alpha", "destination_url": "https://a.example.com/h"},
+                {"name": "zed", "topic_name": "alpha", "destination_url": "https://z.example.com/h"},
+            ]),
+        )
+        .check_attr("data.momento_topics.all", "names", serde_json::json!(["alpha", "beta"]))])
+    .run()
+    .await;
+}
