@@ -74,9 +74,22 @@ impl tfplugin::Provider for MomentoProvider {
 
     async fn configure(
         &self,
-        _ctx: &Context,
+        ctx: &Context,
         config: ProviderConfig,
     ) -> Result<MomentoClient, Diagnostics> {
+        for name in ["endpoint", "api_key"] {
+            if ctx.config().get_attr(name).is_some_and(Value::is_unknown) {
+                return Err(Diagnostic::error(
+                    "Provider configuration not known yet",
+                    format!(
+                        "`{name}` depends on a value that is only known after apply. The provider must be configured \
+                         before planning: use a value known at plan time (a variable, or an environment variable)."
+                    ),
+                )
+                .at(AttributePath::attr(name))
+                .into());
+            }
+        }
         let key = ApiKey::parse(
             &config
                 .api_key

@@ -159,3 +159,13 @@ async fn api_keys_are_sent_and_v1_keys_unwrapped() {
     .run()
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_known_only_after_apply_is_a_clear_error() {
+    let config = "resource \"momento_cache\" \"a\" {\n  name = \"first\"\n}\n\nprovider \"momento\" {\n  alias    = \"late\"\n  endpoint = \"http://${momento_cache.a.id}:1\"\n}\n\nresource \"momento_cache\" \"b\" {\n  provider = momento.late\n  name     = \"second\"\n}\n";
+    TestCase::new(vec![Step::new(config).plan_only().expect_error(
+        r"(?s)Provider configuration not known yet.*endpoint.*known after apply",
+    )])
+    .run()
+    .await;
+}
