@@ -61,7 +61,11 @@ struct Cli {
 
     /// Do not serve the topic extension (momento_mock.topics.v1.Topics): behave like real
     /// Momento, where topics are implicit and the extension's RPCs answer UNIMPLEMENTED.
-    #[arg(long, env = "MOMENTO_MOCK_NO_TOPIC_EXTENSION", conflicts_with = "strict_topics")]
+    #[arg(
+        long,
+        env = "MOMENTO_MOCK_NO_TOPIC_EXTENSION",
+        conflicts_with = "strict_topics"
+    )]
     no_topic_extension: bool,
 
     /// Largest published message in bytes (Momento's hard limit: 4096). Bigger ones get
