@@ -1,18 +1,27 @@
-//! The fan-out engine: one worker per webhook drains that webhook's bounded queue, starting at
-//! most `webhook_concurrency` deliveries at once; each delivery makes its attempts (at most
+//! The fan-out engine: each webhook's bounded queue is drained by its lanes, at most
+//! `webhook_concurrency` tasks that take one delivery at a time (one lane always runs; more start
+//! while deliveries wait and end when none do, so a busy webhook spawns no task per delivery);
+//! each delivery makes its attempts (at most
 //! `max_inflight_deliveries` attempts in flight across all webhooks) through one pooled
-//! keep-alive HTTP client, signs each attempt afresh, and journals every attempt and drop.
+//! keep-alive HTTP client (hyper-util's, the one reqwest wraps, used directly: reqwest's layer
+//! cost more CPU per delivery than the signature), signs each attempt afresh, and journals every
+//! attempt and drop.
 //! Retry policy lives in [`super::policy`], body and signature in [`super::signing`].
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::journal::{ErrorKind, Journal, JournalEntry, Outcome};
+use super::journal::{ErrorKind, Journal, Outcome, Record};
 use super::policy;
 use super::registry::{Hook, TopicCounters};
 use super::signing::{self, BodyTemplate};
@@ -40,6 +49,50 @@ pub(crate) struct Outgoing {
 /// What a webhook queue holds.
 pub(crate) type Job = Arc<Outgoing>;
 
+/// The tasks delivering one webhook's queue, and the queue's receiving end.
+#[derive(Debug)]
+pub(crate) struct Lanes {
+    queue: tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    /// Lanes alive (at most `max`).
+    running: AtomicUsize,
+    /// Lanes waiting for a job.
+    idle: AtomicUsize,
+    max: usize,
+    /// The queue was closed for a graceful shutdown.
+    closed: AtomicBool,
+}
+
+impl Lanes {
+    pub fn new(queue: mpsc::Receiver<Job>, max: usize) -> Self {
+        Self {
+            queue: tokio::sync::Mutex::new(queue),
+            running: AtomicUsize::new(0),
+            idle: AtomicUsize::new(0),
+            max: max.max(1),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts one more lane unless there are `max` already.
+    fn reserve(&self) -> bool {
+        self.running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+}
+
+/// What a lane found in its queue.
+enum Taken {
+    /// A delivery, and whether more are waiting.
+    Job(Job, bool),
+    /// Closed for shutdown and empty: the lane is done.
+    Closed,
+    /// The webhook was deleted or the server stopped (the queue is drained and journaled).
+    End,
+}
+
 /// What came back from one attempt.
 #[derive(Debug)]
 struct Answer {
@@ -47,10 +100,16 @@ struct Answer {
     retry_after: Option<Duration>,
 }
 
-/// Shared by every worker and delivery of one server.
+/// The delivery client: HTTP/1.1 keep-alive pool over plain TCP or rustls.
+type HttpClient =
+    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Shared by every lane and delivery of one server.
 #[derive(Debug)]
 pub(crate) struct Engine {
-    client: reqwest::Client,
+    client: HttpClient,
+    /// Whole-attempt bound: connect, send, answer (`delivery_timeout`).
+    timeout: Duration,
     pub journal: Arc<Journal>,
     /// Attempts in flight across all webhooks.
     global: Arc<Semaphore>,
@@ -61,7 +120,7 @@ pub(crate) struct Engine {
     stop: CancellationToken,
     attempts: u32,
     queue_capacity: usize,
-    /// Where workers and deliveries run (captured at start, so puts need no runtime context).
+    /// Where lanes run (captured at start, so puts need no runtime context).
     runtime: tokio::runtime::Handle,
 }
 
@@ -74,6 +133,7 @@ impl Engine {
         Ok(Self {
             runtime,
             client: http_client(config)?,
+            timeout: config.delivery_timeout,
             journal,
             global: Arc::new(Semaphore::new(config.max_inflight_deliveries.max(1))),
             tracker: TaskTracker::new(),
@@ -94,11 +154,30 @@ impl Engine {
         mpsc::channel(self.queue_capacity)
     }
 
-    /// Starts the worker of a new webhook.
-    pub fn start_worker(self: &Arc<Self>, hook: Arc<Hook>, queue: mpsc::Receiver<Job>) {
+    /// Starts the first lane of a new webhook (it runs until the webhook is deleted or the
+    /// server stops).
+    pub fn start_lanes(self: &Arc<Self>, hook: Arc<Hook>) {
+        hook.lanes.running.fetch_add(1, Ordering::AcqRel);
         let engine = self.clone();
         self.tracker
-            .spawn_on(engine.run_worker(hook, queue), &self.runtime);
+            .spawn_on(engine.run_lane(hook, true), &self.runtime);
+    }
+
+    /// Starts one more lane for `hook`, unless it has `webhook_concurrency` already.
+    fn add_lane(self: &Arc<Self>, hook: &Arc<Hook>) {
+        if hook.lanes.reserve() {
+            let engine = self.clone();
+            self.tracker
+                .spawn_on(engine.run_lane(hook.clone(), false), &self.runtime);
+        }
+    }
+
+    /// Called after a delivery was queued: when every lane is busy, starts another, so the new
+    /// delivery does not wait behind slow ones.
+    pub fn after_enqueue(self: &Arc<Self>, hook: &Arc<Hook>) {
+        if hook.lanes.idle.load(Ordering::Acquire) == 0 {
+            self.add_lane(hook);
+        }
     }
 
     /// Journals a delivery that will not be attempted (again) and counts it as dropped.
@@ -115,13 +194,13 @@ impl Engine {
             ErrorKind::Shutdown => "the server shut down",
             _ => "dropped",
         };
-        self.journal.record_in(
+        self.journal.record_shared(
             job.epoch,
-            JournalEntry {
+            Record {
                 id: 0,
-                cache: hook.cache.to_string(),
-                topic: job.topic.to_string(),
-                webhook: hook.name.to_string(),
+                cache: hook.cache.clone(),
+                topic: job.topic.clone(),
+                webhook: hook.name.clone(),
                 url: hook.settings().destination.clone(),
                 topic_sequence_number: job.message.topic_sequence_number,
                 attempt,
@@ -136,71 +215,95 @@ impl Engine {
         );
     }
 
-    /// Drains one webhook's queue until the webhook is deleted or the server stops.
-    async fn run_worker(self: Arc<Self>, hook: Arc<Hook>, mut queue: mpsc::Receiver<Job>) {
-        let mut closed = false;
+    /// One lane: takes deliveries from the webhook's queue and makes them, one at a time. The
+    /// first lane runs until the webhook is deleted or the server stops; the others end as soon
+    /// as the queue is empty.
+    async fn run_lane(self: Arc<Self>, hook: Arc<Hook>, first: bool) {
+        let lanes = &hook.lanes;
+        loop {
+            if !first && hook.queued() == 0 {
+                break;
+            }
+            lanes.idle.fetch_add(1, Ordering::AcqRel);
+            let taken = self.take(&hook).await;
+            lanes.idle.fetch_sub(1, Ordering::AcqRel);
+            match taken {
+                Taken::Job(job, more) => {
+                    // More waiting and nobody else waiting for them: one more lane.
+                    if more && lanes.idle.load(Ordering::Acquire) == 0 {
+                        self.add_lane(&hook);
+                    }
+                    self.deliver(&hook, job).await;
+                }
+                Taken::Closed | Taken::End => break,
+            }
+        }
+        lanes.running.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// The next delivery of `hook`'s queue. When the webhook is deleted or the server stops,
+    /// closes the queue and journals every queued delivery as dropped.
+    async fn take(&self, hook: &Hook) -> Taken {
+        let mut queue = hook.lanes.queue.lock().await;
+        // Fast path, what the select below would pick first: nothing cancelled (or closing
+        // already handled) and a delivery waiting.
+        let closing_handled =
+            hook.lanes.closed.load(Ordering::Acquire) || !self.closing.is_cancelled();
+        if !hook.deleted.is_cancelled() && !self.stop.is_cancelled() && closing_handled {
+            if let Ok(job) = queue.try_recv() {
+                return Taken::Job(job, !queue.is_empty());
+            }
+        }
         let reason = loop {
-            let job = tokio::select! {
+            tokio::select! {
                 biased;
                 () = hook.deleted.cancelled() => break ErrorKind::WebhookDeleted,
                 () = self.stop.cancelled() => break ErrorKind::Shutdown,
-                () = self.closing.cancelled(), if !closed => {
+                () = self.closing.cancelled(), if !hook.lanes.closed.load(Ordering::Acquire) => {
                     // Take nothing new; what is queued still goes out.
                     queue.close();
-                    closed = true;
-                    continue;
+                    hook.lanes.closed.store(true, Ordering::Release);
                 }
-                job = queue.recv() => match job {
-                    Some(job) => job,
-                    None => return,
-                },
-            };
-            let permit = tokio::select! {
-                biased;
-                () = hook.deleted.cancelled() => {
-                    self.drop_job(&hook, &job, 1, ErrorKind::WebhookDeleted);
-                    break ErrorKind::WebhookDeleted;
+                job = queue.recv() => {
+                    return match job {
+                        Some(job) => Taken::Job(job, !queue.is_empty()),
+                        None => Taken::Closed,
+                    };
                 }
-                () = self.stop.cancelled() => {
-                    self.drop_job(&hook, &job, 1, ErrorKind::Shutdown);
-                    break ErrorKind::Shutdown;
-                }
-                permit = hook.in_flight.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    // The semaphore is never closed; treat it as a deletion if it were.
-                    Err(_) => {
-                        self.drop_job(&hook, &job, 1, ErrorKind::WebhookDeleted);
-                        break ErrorKind::WebhookDeleted;
-                    }
-                },
-            };
-            self.tracker.spawn_on(
-                self.clone().deliver(hook.clone(), job, permit),
-                &self.runtime,
-            );
+            }
         };
         // Deleted or stopped: refuse new messages and journal every queued one.
         queue.close();
         while let Ok(job) = queue.try_recv() {
-            self.drop_job(&hook, &job, 1, reason);
+            self.drop_job(hook, &job, 1, reason);
         }
+        Taken::End
     }
 
-    /// Makes the attempts of one delivery, holding one of the webhook's concurrency permits.
-    async fn deliver(self: Arc<Self>, hook: Arc<Hook>, job: Job, _permit: OwnedSemaphorePermit) {
+    /// Makes the attempts of one delivery (on one of the webhook's lanes).
+    async fn deliver(&self, hook: &Hook, job: Job) {
         let mut attempt = 1u32;
         loop {
-            let global = tokio::select! {
-                biased;
-                () = hook.deleted.cancelled() => {
-                    return self.drop_job(&hook, &job, attempt, ErrorKind::WebhookDeleted);
-                }
-                () = self.stop.cancelled() => {
-                    return self.drop_job(&hook, &job, attempt, ErrorKind::Shutdown);
-                }
-                permit = self.global.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => return self.drop_job(&hook, &job, attempt, ErrorKind::Shutdown),
+            // Fast path: not cancelled and a permit free (no waiter registered anywhere).
+            let free = if hook.deleted.is_cancelled() || self.stop.is_cancelled() {
+                None
+            } else {
+                self.global.try_acquire().ok()
+            };
+            let global = match free {
+                Some(permit) => permit,
+                None => tokio::select! {
+                    biased;
+                    () = hook.deleted.cancelled() => {
+                        return self.drop_job(hook, &job, attempt, ErrorKind::WebhookDeleted);
+                    }
+                    () = self.stop.cancelled() => {
+                        return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown);
+                    }
+                    permit = self.global.acquire() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown),
+                    },
                 },
             };
             // The settings current now: an updated URL or rotated secret applies from here on.
@@ -208,16 +311,16 @@ impl Engine {
             let started_at_ms = now_ms();
             let started = Instant::now();
             let body = job.body.render(started_at_ms);
-            let signature = signing::sign_with(&settings.signer, &body);
+            let signature = signing::sign_hex(&settings.signer, &body);
             let result = tokio::select! {
                 biased;
                 () = hook.deleted.cancelled() => {
-                    return self.drop_job(&hook, &job, attempt, ErrorKind::WebhookDeleted);
+                    return self.drop_job(hook, &job, attempt, ErrorKind::WebhookDeleted);
                 }
                 () = self.stop.cancelled() => {
-                    return self.drop_job(&hook, &job, attempt, ErrorKind::Shutdown);
+                    return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown);
                 }
-                result = self.send(&settings.url, body, signature) => result,
+                result = self.send(&settings.uri, body, signature) => result,
             };
             drop(global);
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -225,13 +328,13 @@ impl Engine {
             let (status, error, detail, asked) = match result {
                 Ok(answer) if (200..300).contains(&answer.status) => {
                     job.counters.add_ok();
-                    self.journal.record_in(
+                    self.journal.record_shared(
                         job.epoch,
-                        JournalEntry {
+                        Record {
                             id: 0,
-                            cache: hook.cache.to_string(),
-                            topic: job.topic.to_string(),
-                            webhook: hook.name.to_string(),
+                            cache: hook.cache.clone(),
+                            topic: job.topic.clone(),
+                            webhook: hook.name.clone(),
                             url: settings.destination.clone(),
                             topic_sequence_number: job.message.topic_sequence_number,
                             attempt,
@@ -255,13 +358,13 @@ impl Engine {
                 Err((kind, detail)) => (None, kind, detail, None),
             };
             let retrying = attempt < self.attempts;
-            self.journal.record_in(
+            self.journal.record_shared(
                 job.epoch,
-                JournalEntry {
+                Record {
                     id: 0,
-                    cache: hook.cache.to_string(),
-                    topic: job.topic.to_string(),
-                    webhook: hook.name.to_string(),
+                    cache: hook.cache.clone(),
+                    topic: job.topic.clone(),
+                    webhook: hook.name.clone(),
                     url: settings.destination.clone(),
                     topic_sequence_number: job.message.topic_sequence_number,
                     attempt,
@@ -283,55 +386,75 @@ impl Engine {
             tokio::select! {
                 biased;
                 () = hook.deleted.cancelled() => {
-                    return self.drop_job(&hook, &job, attempt, ErrorKind::WebhookDeleted);
+                    return self.drop_job(hook, &job, attempt, ErrorKind::WebhookDeleted);
                 }
                 () = self.stop.cancelled() => {
-                    return self.drop_job(&hook, &job, attempt, ErrorKind::Shutdown);
+                    return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown);
                 }
                 () = tokio::time::sleep(pause) => {}
             }
         }
     }
 
-    /// One signed POST. Reads (and discards) at most [`MAX_ANSWER_BYTES`] of the answer so the
-    /// connection can go back to the pool.
+    /// One signed POST within `delivery_timeout`. Reads (and discards) at most
+    /// [`MAX_ANSWER_BYTES`] of the answer so the connection can go back to the pool.
     async fn send(
         &self,
-        url: &reqwest::Url,
+        uri: &Result<http::Uri, String>,
         body: Vec<u8>,
-        signature: String,
+        signature: [u8; 64],
     ) -> Result<Answer, (ErrorKind, String)> {
-        let signature = HeaderValue::from_str(&signature)
+        let uri = uri
+            .as_ref()
+            .map_err(|err| (ErrorKind::Request, err.clone()))?;
+        let signature = HeaderValue::from_bytes(&signature)
             .map_err(|err| (ErrorKind::Request, format!("bad signature header: {err}")))?;
-        let mut response = self
-            .client
-            .post(url.clone())
+        let request = http::Request::post(uri.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, HeaderValue::from_static(signing::USER_AGENT))
+            .header(ACCEPT, HeaderValue::from_static("*/*"))
             .header(signing::SIGNATURE_HEADER, signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(classify)?;
-        let status = response.status().as_u16();
-        let retry_after = policy::retry_after(
-            status,
-            response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()),
-        );
-        let mut read = 0usize;
-        // An error while reading the answer does not change the verdict: the status came.
-        while let Ok(Some(chunk)) = response.chunk().await {
-            read += chunk.len();
-            if read > MAX_ANSWER_BYTES {
-                break;
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|err| {
+                (
+                    ErrorKind::Request,
+                    format!("cannot build the request: {err}"),
+                )
+            })?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let retry_after = policy::retry_after(
+                status,
+                response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+            );
+            let mut body = response.into_body();
+            let mut read = 0usize;
+            // An error while reading the answer does not change the verdict: the status came.
+            while let Some(Ok(frame)) = body.frame().await {
+                read += frame.data_ref().map_or(0, Bytes::len);
+                if read > MAX_ANSWER_BYTES {
+                    break;
+                }
             }
+            Ok(Answer {
+                status,
+                retry_after,
+            })
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err((
+                ErrorKind::Timeout,
+                format!(
+                    "no complete answer from {uri} within {} ms (--delivery-timeout-ms)",
+                    self.timeout.as_millis()
+                ),
+            )),
         }
-        Ok(Answer {
-            status,
-            retry_after,
-        })
     }
 
     /// Stops taking new messages, lets queued and in-flight deliveries finish until `deadline`,
@@ -360,29 +483,33 @@ impl Engine {
 }
 
 /// The one HTTP client of a server: HTTP/1.1 keep-alive pool, TCP_NODELAY, no redirects, no
-/// proxies, whole-request timeout = `delivery_timeout`, rustls (aws-lc-rs) with webpki roots.
-fn http_client(config: &Config) -> Result<reqwest::Client, String> {
+/// proxies, rustls (aws-lc-rs) with webpki roots for `https` destinations. Connecting is part of
+/// the attempt that [`Engine::send`] bounds by `delivery_timeout` (a slow connect is a timeout).
+fn http_client(config: &Config) -> Result<HttpClient, String> {
     install_default_crypto_provider();
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+    // ALPN: hyper-rustls offers http/1.1 itself (`enable_http1`).
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|err| format!("cannot set up TLS for webhook deliveries: {err}"))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .user_agent(signing::USER_AGENT)
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(config.max_inflight_deliveries.max(1))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .timeout(config.delivery_timeout)
-        .connect_timeout(config.delivery_timeout)
-        .build()
-        .map_err(|err| format!("cannot build the webhook HTTP client: {err}"))
+    let mut tcp = HttpConnector::new();
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Ok(
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_max_idle_per_host(config.max_inflight_deliveries.max(1))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(connector),
+    )
 }
 
 /// Makes aws-lc-rs the process-wide default rustls provider, unless one is set already.
@@ -399,15 +526,13 @@ pub fn install_default_crypto_provider() {
 }
 
 /// Sorts a transport error into a journal kind, with its cause chain as the detail.
-fn classify(err: reqwest::Error) -> (ErrorKind, String) {
-    let kind = if err.is_timeout() {
-        ErrorKind::Timeout
-    } else if err.is_connect() {
+fn classify(err: hyper_util::client::legacy::Error) -> (ErrorKind, String) {
+    let kind = if err.is_connect() {
         ErrorKind::Connect
     } else {
         ErrorKind::Request
     };
-    let mut detail = err.to_string();
+    let mut detail = format!("error sending the request: {err}");
     let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {
         detail.push_str(": ");

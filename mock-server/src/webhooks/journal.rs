@@ -1,8 +1,12 @@
 //! The delivery journal: a bounded ring of every delivery attempt and every dropped delivery
 //! (oldest evicted first), with filters and a wait that wakes on new entries (no polling).
+//!
+//! Recording is on the hot path of every delivery: the ring keeps [`Record`]s, whose names are
+//! shared with the webhook (`Arc<str>`, no copies), and wakes waiters only when there are some.
+//! Readers get [`JournalEntry`]s.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -175,12 +179,104 @@ impl DeliveryFilter {
 
     /// Whether `entry` matches.
     pub fn matches(&self, entry: &JournalEntry) -> bool {
-        self.cache.as_deref().is_none_or(|c| c == entry.cache)
-            && self.topic.as_deref().is_none_or(|t| t == entry.topic)
-            && self.webhook.as_deref().is_none_or(|w| w == entry.webhook)
-            && self.outcome.is_none_or(|o| o == entry.outcome)
-            && self.error.is_none_or(|e| Some(e) == entry.error)
-            && self.after_id.is_none_or(|id| entry.id > id)
+        self.matches_fields(
+            &entry.cache,
+            &entry.topic,
+            &entry.webhook,
+            entry.outcome,
+            entry.error,
+            entry.id,
+        )
+    }
+
+    fn matches_record(&self, record: &Record) -> bool {
+        self.matches_fields(
+            &record.cache,
+            &record.topic,
+            &record.webhook,
+            record.outcome,
+            record.error,
+            record.id,
+        )
+    }
+
+    fn matches_fields(
+        &self,
+        cache: &str,
+        topic: &str,
+        webhook: &str,
+        outcome: Outcome,
+        error: Option<ErrorKind>,
+        id: u64,
+    ) -> bool {
+        self.cache.as_deref().is_none_or(|c| c == cache)
+            && self.topic.as_deref().is_none_or(|t| t == topic)
+            && self.webhook.as_deref().is_none_or(|w| w == webhook)
+            && self.outcome.is_none_or(|o| o == outcome)
+            && self.error.is_none_or(|e| Some(e) == error)
+            && self.after_id.is_none_or(|after| id > after)
+    }
+}
+
+/// One entry as the ring keeps it: a [`JournalEntry`] whose names are shared, not copied.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    /// Assigned when recorded.
+    pub id: u64,
+    pub cache: Arc<str>,
+    pub topic: Arc<str>,
+    pub webhook: Arc<str>,
+    pub url: Arc<str>,
+    pub topic_sequence_number: u64,
+    pub attempt: u32,
+    pub started_at_ms: u64,
+    pub duration_ms: u64,
+    pub status: Option<u16>,
+    pub error: Option<ErrorKind>,
+    pub detail: Option<String>,
+    pub outcome: Outcome,
+    pub retrying: bool,
+}
+
+impl Record {
+    fn to_entry(&self) -> JournalEntry {
+        JournalEntry {
+            id: self.id,
+            cache: self.cache.to_string(),
+            topic: self.topic.to_string(),
+            webhook: self.webhook.to_string(),
+            url: self.url.to_string(),
+            topic_sequence_number: self.topic_sequence_number,
+            attempt: self.attempt,
+            started_at_ms: self.started_at_ms,
+            duration_ms: self.duration_ms,
+            status: self.status,
+            error: self.error,
+            detail: self.detail.clone(),
+            outcome: self.outcome,
+            retrying: self.retrying,
+        }
+    }
+}
+
+impl From<JournalEntry> for Record {
+    fn from(e: JournalEntry) -> Self {
+        Self {
+            id: e.id,
+            cache: e.cache.into(),
+            topic: e.topic.into(),
+            webhook: e.webhook.into(),
+            url: e.url.into(),
+            topic_sequence_number: e.topic_sequence_number,
+            attempt: e.attempt,
+            started_at_ms: e.started_at_ms,
+            duration_ms: e.duration_ms,
+            status: e.status,
+            error: e.error,
+            detail: e.detail,
+            outcome: e.outcome,
+            retrying: e.retrying,
+        }
     }
 }
 
@@ -195,7 +291,7 @@ pub struct JournalQuery {
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<Arc<JournalEntry>>,
+    entries: VecDeque<Record>,
     last_id: u64,
     /// Bumped by [`Journal::clear`], so waiters start counting again.
     epoch: u64,
@@ -207,8 +303,26 @@ pub struct Journal {
     ring: Mutex<Ring>,
     capacity: usize,
     changed: Notify,
+    /// Waits in progress: recording notifies only when there is one.
+    waiting: AtomicUsize,
     /// Mirror of `Ring::epoch`, readable without the lock.
     epoch: AtomicU64,
+}
+
+/// Counts one wait in progress (see [`Journal::wait`]).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Journal {
@@ -223,6 +337,7 @@ impl Journal {
             }),
             capacity,
             changed: Notify::new(),
+            waiting: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
         }
     }
@@ -248,21 +363,33 @@ impl Journal {
 
     /// Appends an entry about a message published in `epoch`; skipped (`None`) when the
     /// journal was cleared since (a reset forgets the history of earlier messages too).
-    pub fn record_in(&self, epoch: u64, mut entry: JournalEntry) -> Option<u64> {
-        let id = {
+    pub fn record_in(&self, epoch: u64, entry: JournalEntry) -> Option<u64> {
+        self.record_shared(epoch, Record::from(entry))
+    }
+
+    /// [`Journal::record_in`] without copying names: the engine's path.
+    pub(crate) fn record_shared(&self, epoch: u64, mut record: Record) -> Option<u64> {
+        let (id, evicted) = {
             let mut ring = self.lock();
             if ring.epoch != epoch {
                 return None;
             }
             ring.last_id += 1;
-            entry.id = ring.last_id;
-            if ring.entries.len() >= self.capacity {
-                ring.entries.pop_front();
-            }
-            ring.entries.push_back(Arc::new(entry));
-            ring.last_id
+            record.id = ring.last_id;
+            let evicted = if ring.entries.len() >= self.capacity {
+                ring.entries.pop_front()
+            } else {
+                None
+            };
+            ring.entries.push_back(record);
+            (ring.last_id, evicted)
         };
-        self.changed.notify_waiters();
+        drop(evicted); // outside the lock
+                       // A waiter counts itself before it looks at the ring (under the lock), so when it
+                       // missed this entry it is counted here: no lost wake-up (both sides are SeqCst).
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_waiters();
+        }
         Some(id)
     }
 
@@ -297,6 +424,7 @@ impl Journal {
         timeout: Duration,
     ) -> JournalQuery {
         let deadline = tokio::time::Instant::now() + timeout.min(MAX_WAIT);
+        let _waiting = Waiting::new(&self.waiting);
         let mut epoch = None;
         let mut scanned_to = 0u64;
         let mut count = 0usize;
@@ -316,7 +444,7 @@ impl Journal {
                 count += ring
                     .entries
                     .range(start..)
-                    .filter(|e| filter.matches(e))
+                    .filter(|e| filter.matches_record(e))
                     .count();
                 scanned_to = ring.last_id;
                 if count >= min_count {
@@ -360,8 +488,8 @@ fn snapshot(ring: &Ring, filter: &DeliveryFilter) -> Vec<JournalEntry> {
     };
     ring.entries
         .range(start..)
-        .filter(|e| filter.matches(e))
-        .map(|e| JournalEntry::clone(e))
+        .filter(|e| filter.matches_record(e))
+        .map(Record::to_entry)
         .collect()
 }
 

@@ -3,7 +3,7 @@
 //! [`Webhooks`] is the one handle on all of it.
 //!
 //! Files: `registry` (webhooks by cache/name and by topic, counters), `secret` (secret format),
-//! `signing` (body and signature), `policy` (retries, rate limit), `engine` (queues, workers,
+//! `signing` (body and signature), `policy` (retries, rate limit), `engine` (queues, lanes,
 //! HTTP), `journal` (delivery records and waits), `sink` (received requests).
 
 mod engine;
@@ -244,17 +244,16 @@ impl Webhooks {
                     let secret = Secret::generate()
                         .map_err(|err| WebhookError::Internal(err.to_string()))?;
                     let exposed = secret.expose().to_owned();
-                    let (sender, receiver) = self.inner.engine.queue();
                     let hook = Arc::new(Hook::new(
                         Arc::from(spec.cache.as_str()),
                         Arc::from(spec.name.as_str()),
                         HookSettings::new(topic, destination, url, secret),
-                        sender,
+                        self.inner.engine.queue(),
                         self.inner.max_per_second,
                         self.inner.concurrency,
                     ));
                     registry.insert(hook.clone());
-                    self.inner.engine.start_worker(hook, receiver);
+                    self.inner.engine.start_lanes(hook);
                     PutOutcome {
                         secret: exposed,
                         created: true,
@@ -299,7 +298,7 @@ impl Webhooks {
                     cache: hook.cache.to_string(),
                     name: hook.name.to_string(),
                     topic: settings.topic.to_string(),
-                    url: settings.destination.clone(),
+                    url: settings.destination.to_string(),
                 }
             })
             .collect())
@@ -331,7 +330,7 @@ impl Webhooks {
             &hook,
             HookSettings::new(
                 current.topic.clone(),
-                current.destination.clone(),
+                current.destination.to_string(),
                 current.url.clone(),
                 secret,
             ),
@@ -399,7 +398,7 @@ impl Webhooks {
             .await;
     }
 
-    /// Stops every worker and delivery at once (used when a server is dropped).
+    /// Stops every lane and delivery at once (used when a server is dropped).
     pub fn abort(&self) {
         self.inner.engine.abort();
     }
@@ -430,7 +429,7 @@ impl Deliveries for Webhooks {
                 engine.drop_job(hook, &job, 1, ErrorKind::RateLimited);
             } else {
                 match hook.queue.try_send(job.clone()) {
-                    Ok(()) => {}
+                    Ok(()) => engine.after_enqueue(hook),
                     Err(TrySendError::Full(job)) => {
                         engine.drop_job(hook, &job, 1, ErrorKind::QueueFull);
                     }

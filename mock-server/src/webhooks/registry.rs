@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::engine::Job;
+use super::engine::{Job, Lanes};
 use super::policy::RateLimiter;
 use super::secret::Secret;
 use super::signing::{self, Signer};
@@ -20,9 +20,12 @@ use crate::events::DeliveryCounts;
 pub(crate) struct HookSettings {
     pub topic: Arc<str>,
     /// The destination exactly as given (what `ListWebhooks` and the journal show).
-    pub destination: String,
-    /// The destination parsed (what requests go to).
+    pub destination: Arc<str>,
+    /// The destination parsed (validation, sink matching).
     pub url: reqwest::Url,
+    /// The same as the request target, converted once (not per delivery); `Err` holds why the
+    /// URL cannot be sent to.
+    pub uri: Result<http::Uri, String>,
     pub secret: Secret,
     /// HMAC state keyed with `secret`, cloned per signature.
     pub signer: Signer,
@@ -31,9 +34,14 @@ pub(crate) struct HookSettings {
 impl HookSettings {
     pub fn new(topic: Arc<str>, destination: String, url: reqwest::Url, secret: Secret) -> Self {
         let signer = signing::signer(secret.expose());
+        let uri = url
+            .as_str()
+            .parse::<http::Uri>()
+            .map_err(|err| format!("the destination {url} cannot be requested: {err}"));
         Self {
             topic,
-            destination,
+            destination: Arc::from(destination),
+            uri,
             url,
             secret,
             signer,
@@ -56,13 +64,13 @@ pub(crate) struct Hook {
     pub cache: Arc<str>,
     pub name: Arc<str>,
     settings: RwLock<Arc<HookSettings>>,
-    /// The bounded queue its worker drains.
+    /// The bounded queue its lanes drain.
     pub queue: mpsc::Sender<Job>,
     /// Cancelled when the webhook (or its cache) is deleted.
     pub deleted: CancellationToken,
     pub limiter: Mutex<RateLimiter>,
-    /// Deliveries of this webhook in progress (`webhook_concurrency`).
-    pub in_flight: Arc<Semaphore>,
+    /// The other end of `queue` and the tasks delivering from it (`webhook_concurrency`).
+    pub lanes: Lanes,
 }
 
 impl std::fmt::Debug for Hook {
@@ -80,7 +88,7 @@ impl Hook {
         cache: Arc<str>,
         name: Arc<str>,
         settings: HookSettings,
-        queue: mpsc::Sender<Job>,
+        (queue, receiver): (mpsc::Sender<Job>, mpsc::Receiver<Job>),
         per_second: u32,
         concurrency: usize,
     ) -> Self {
@@ -91,8 +99,13 @@ impl Hook {
             queue,
             deleted: CancellationToken::new(),
             limiter: Mutex::new(RateLimiter::new(per_second)),
-            in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
+            lanes: Lanes::new(receiver, concurrency),
         }
+    }
+
+    /// Deliveries waiting in the queue.
+    pub fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
     }
 
     /// The current settings.

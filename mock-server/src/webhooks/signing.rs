@@ -42,9 +42,24 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
 
 /// Like [`sign`], from a prepared signer (cloned, so the keyed state is computed once).
 pub fn sign_with(signer: &Signer, body: &[u8]) -> String {
+    let hex = sign_hex(signer, body);
+    // Lowercase hex digits are ASCII.
+    String::from_utf8_lossy(&hex).into_owned()
+}
+
+/// [`sign_with`] into a stack buffer: the lowercase hex ASCII of the signature (the delivery
+/// path turns it into a header value without an intermediate `String`).
+pub fn sign_hex(signer: &Signer, body: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut mac = signer.clone();
     mac.update(body);
-    hex(&mac.finalize().into_bytes())
+    let digest = mac.finalize().into_bytes();
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest.iter()) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out
 }
 
 /// Whether `signature` (hex, either case) is the HMAC-SHA3-256 of `body` under `secret`.
@@ -56,16 +71,6 @@ pub fn verify(secret: &str, body: &[u8], signature: &str) -> bool {
     let mut mac = signer(secret);
     mac.update(body);
     mac.verify_slice(&bytes).is_ok()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
-    }
-    out
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
@@ -132,13 +137,28 @@ impl BodyTemplate {
 
     /// The complete body, sent at `publish_timestamp_ms`.
     pub fn render(&self, publish_timestamp_ms: u64) -> Vec<u8> {
-        let stamp = publish_timestamp_ms.to_string();
-        let mut body = Vec::with_capacity(self.prefix.len() + stamp.len() + self.suffix.len());
+        // u64::MAX has 20 digits.
+        let mut body = Vec::with_capacity(self.prefix.len() + 20 + self.suffix.len());
         body.extend_from_slice(&self.prefix);
-        body.extend_from_slice(stamp.as_bytes());
+        push_decimal(&mut body, publish_timestamp_ms);
         body.extend_from_slice(&self.suffix);
         body
     }
+}
+
+/// Appends the decimal digits of `n` (what `n.to_string()` gives, without the `String`).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Appends `text` as a JSON string (quotes, backslashes and control characters escaped;
@@ -188,6 +208,15 @@ mod tests {
         assert!(!verify("1234567890", body, "zz"));
         assert!(!verify("1234567890", body, "abc"));
         assert!(!verify("1234567890", body, ""));
+    }
+
+    #[test]
+    fn decimals_match_to_string() {
+        for n in [0, 1, 9, 10, 1_704_296_470_565, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
     }
 
     #[test]
