@@ -81,7 +81,7 @@ impl FanoutParams {
             publish_connections: 2,
             message_bytes: 256,
             backlog_messages: 512,
-            rounds: 7,
+            rounds: 9,
             first_warmup: Duration::from_millis(1500),
             loopback: true,
             fanout: true,

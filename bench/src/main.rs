@@ -104,6 +104,13 @@ fn run() -> Result<Report> {
         report.metric("publish_per_sec", r.publish_per_sec, None);
         report.metric("noop_grpc_per_sec", r.noop_grpc_per_sec, None);
         report.metric("publish_ratio", r.ratio(), Some(Target::AtLeast(0.7)));
+        report.meta(
+            "publish_rounds_noop_publish_per_sec",
+            r.rounds
+                .iter()
+                .map(|(noop, publish)| vec![noop.round(), publish.round()])
+                .collect::<Vec<_>>(),
+        );
         report.meta("duration_publish_s", t.elapsed().as_secs_f64());
     }
     if wants("subscribers") {
@@ -118,11 +125,12 @@ fn run() -> Result<Report> {
     if wants("provider") {
         let t = Instant::now();
         eprintln!(
-            "provider: terraform apply/plan of 200 momento_topic vs 200 terraform_data, 3 runs ..."
+            "provider: terraform apply/plan of 200 momento_topic vs 200 terraform_data, 5 applies and 15 plans each ..."
         );
         let r = provider::run(&provider::ProviderParams {
             resources: 200,
-            runs: 3,
+            runs: 5,
+            plans_per_run: 3,
             provider_bin: provider_bin.clone(),
         })?;
         report.metric("apply_topic_s", r.apply_topic_s, None);

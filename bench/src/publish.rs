@@ -1,6 +1,8 @@
 //! Publish throughput: `callers` concurrent gRPC `Publish` loops on a topic without webhooks or
 //! subscribers, against the limit of the same stack: the same loops calling the mock's no-op
-//! `cache_client.Ping/Ping` (same server, router, interceptor and HTTP/2 path).
+//! `cache_client.Ping/Ping` (same server, router, interceptor and HTTP/2 path). The two alternate
+//! in `rounds` short windows and the ratio is the median of per-round ratios, so drift on a
+//! shared machine hits both sides of each ratio alike.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,7 +16,7 @@ use momento_wire::cache_client::PingRequest;
 use tonic::transport::Channel;
 
 use crate::grpc::{channel, publish_request};
-use crate::util::{message_text, rate, runtime};
+use crate::util::{median, message_text, rate, runtime};
 
 const CACHE: &str = "bench";
 const TOPIC: &str = "publish";
@@ -25,6 +27,8 @@ pub struct PublishParams {
     /// gRPC connections the callers share.
     pub connections: usize,
     pub message_bytes: usize,
+    /// Alternations of (no-op, publish), each `warmup` + `window` long.
+    pub rounds: usize,
     pub warmup: Duration,
     pub window: Duration,
     pub mock_workers: usize,
@@ -37,8 +41,9 @@ impl PublishParams {
             callers: 64,
             connections: 4,
             message_bytes: 256,
-            warmup: Duration::from_secs(1),
-            window: Duration::from_secs(4),
+            rounds: 5,
+            warmup: Duration::from_millis(500),
+            window: Duration::from_secs(2),
             mock_workers: 2,
             load_workers: 1,
         }
@@ -47,15 +52,24 @@ impl PublishParams {
 
 #[derive(Debug, Clone, Default)]
 pub struct PublishResult {
+    /// Medians over the rounds.
     pub publish_per_sec: f64,
     pub noop_grpc_per_sec: f64,
+    /// Every round's (no-op, publish) calls per second.
+    pub rounds: Vec<(f64, f64)>,
     /// Messages the topic counted (sanity: at least the publishes measured).
     pub topic_messages: u64,
 }
 
 impl PublishResult {
+    /// The median over rounds of publish ÷ the no-op call measured just before it.
     pub fn ratio(&self) -> f64 {
-        self.publish_per_sec / self.noop_grpc_per_sec.max(1e-9)
+        let ratios: Vec<f64> = self
+            .rounds
+            .iter()
+            .map(|(noop, publish)| publish / noop.max(1e-9))
+            .collect();
+        median(&ratios)
     }
 }
 
@@ -73,8 +87,6 @@ pub fn run(p: &PublishParams) -> Result<PublishResult> {
         anyhow::Ok(channels)
     })?;
 
-    // The limit first, then publish, then the limit again: the mean of the two limits evens out
-    // drift on a shared machine.
     let text = message_text(p.message_bytes, 0);
     let ping = |ch: Channel| {
         let client = PingClient::new(ch);
@@ -98,9 +110,12 @@ pub fn run(p: &PublishParams) -> Result<PublishResult> {
             }
         }
     };
-    let noop1 = drive(&load_rt, &channels, p, ping)?;
-    let publish_per_sec = drive(&load_rt, &channels, p, publish)?;
-    let noop2 = drive(&load_rt, &channels, p, ping)?;
+    let mut rounds = Vec::new();
+    for _ in 0..p.rounds.max(1) {
+        let noop = drive(&load_rt, &channels, p, &ping)?;
+        let published = drive(&load_rt, &channels, p, &publish)?;
+        rounds.push((noop, published));
+    }
     let topic_messages = mock
         .topics()
         .counters(CACHE, TOPIC)
@@ -110,8 +125,9 @@ pub fn run(p: &PublishParams) -> Result<PublishResult> {
     drop(mock);
     mock_rt.shutdown_background();
     Ok(PublishResult {
-        publish_per_sec,
-        noop_grpc_per_sec: (noop1 + noop2) / 2.0,
+        publish_per_sec: median(&rounds.iter().map(|r| r.1).collect::<Vec<_>>()),
+        noop_grpc_per_sec: median(&rounds.iter().map(|r| r.0).collect::<Vec<_>>()),
+        rounds,
         topic_messages,
     })
 }
@@ -121,7 +137,7 @@ fn drive<M, C, F>(
     rt: &tokio::runtime::Runtime,
     channels: &[Channel],
     p: &PublishParams,
-    make: M,
+    make: &M,
 ) -> Result<f64>
 where
     M: Fn(Channel) -> C,

@@ -45,6 +45,7 @@ fn publish_and_noop() {
         callers: 4,
         connections: 2,
         message_bytes: 256,
+        rounds: 1,
         warmup: TINY,
         window: TINY,
         mock_workers: 1,
@@ -112,6 +113,7 @@ fn binaries_provider_handshake_memory() {
     let p = provider::run(&provider::ProviderParams {
         resources: 3,
         runs: 1,
+        plans_per_run: 1,
         provider_bin,
     })
     .expect("provider scenario runs");
