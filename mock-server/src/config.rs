@@ -78,7 +78,7 @@ pub struct Config {
     pub webhook_queue_capacity: usize,
     /// Deliveries in flight per webhook.
     pub webhook_concurrency: usize,
-    /// Deliveries in flight across all webhooks.
+    /// Deliveries in flight across all webhooks, beyond the one each webhook may always have.
     pub max_inflight_deliveries: usize,
     /// Entries kept in the delivery journal.
     pub journal_capacity: usize,

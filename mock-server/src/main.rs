@@ -99,7 +99,8 @@ struct Cli {
     #[arg(long, env = "MOMENTO_MOCK_WEBHOOK_CONCURRENCY", default_value_t = DEFAULT_WEBHOOK_CONCURRENCY, value_parser = parse_positive)]
     webhook_concurrency: usize,
 
-    /// Deliveries in flight at once across all webhooks.
+    /// Deliveries in flight at once across all webhooks, beyond the one each webhook may always
+    /// have (so destinations that stall cannot starve the others).
     #[arg(long, env = "MOMENTO_MOCK_MAX_INFLIGHT_DELIVERIES", default_value_t = DEFAULT_MAX_INFLIGHT_DELIVERIES, value_parser = parse_positive)]
     max_inflight_deliveries: usize,
 

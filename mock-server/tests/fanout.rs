@@ -1,15 +1,16 @@
 //! The signed-POST fan-out against real HTTP receivers (wiremock): exact bodies and headers,
 //! signatures under the current secret, rotation, deletion, failures (HTTP status, timeout,
 //! refused connection), queue overflow, rate limit, retries with `Retry-After`, shutdown drain,
-//! and counters. Messages are handed to the engine as the data plane does
-//! (`Deliveries::published`); every wait is a journal long-poll, never a sleep.
+//! stalled destinations not starving the others, and counters. Messages are handed to the engine as the data plane does
+//! (`Deliveries::published`); every wait is a journal long-poll, except for requests a receiver
+//! is still holding, which are polled from the receiver (bounded by `common::TIMEOUT`).
 
 mod common;
 mod webhook_support;
 
 use std::time::Duration;
 
-use common::{start_mock, start_mock_with};
+use common::{start_mock, start_mock_with, within};
 use momento_mock::events::{Deliveries, TopicValue};
 use momento_mock::webhooks::signing::verify;
 use momento_mock::webhooks::{DeliveryFilter, ErrorKind, Outcome};
@@ -304,6 +305,60 @@ async fn a_receiver_that_never_answers_times_out() {
     .await[0];
     assert_eq!(entry.error, Some(ErrorKind::Timeout), "{entry:?}");
     assert_eq!(entry.status, None);
+    mock.shutdown().await;
+}
+
+/// Destinations that hold every attempt until the timeout must not take the global cap away
+/// from the others: each webhook always has one attempt of its own.
+#[tokio::test]
+async fn stalled_destinations_cannot_starve_other_webhooks() {
+    let mock = start_mock_with(Config {
+        max_inflight_deliveries: 1,
+        webhook_concurrency: 4,
+        // Longer than every wait of the test: a stalled attempt holds its slot throughout.
+        delivery_timeout: Duration::from_secs(300),
+        shutdown_grace: Duration::from_millis(100),
+        ..Config::ephemeral()
+    })
+    .await;
+    mock.state().create_cache("c").unwrap();
+    let stalled = slow_receiver(Duration::from_secs(300)).await;
+    let live = receiver(204).await;
+    let mut c = client(&mock).await;
+    put(&mut c, "c", "stalled-a", "t-stalled", &stalled.uri())
+        .await
+        .unwrap();
+    put(&mut c, "c", "stalled-b", "t-stalled", &stalled.uri())
+        .await
+        .unwrap();
+    put(&mut c, "c", "live", "t-live", &live.uri())
+        .await
+        .unwrap();
+    // Enough attempts to fill both stalled webhooks' own slots and the one global slot.
+    for i in 0..6 {
+        publish(&mock, &text("c", "t-stalled", &format!("s{i}")));
+    }
+    let stalled_requests = within("the stalled receiver gets its 3 requests", async {
+        loop {
+            let got = stalled.received_requests().await.unwrap_or_default().len();
+            if got >= 3 {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!(stalled_requests, 3, "2 reserved slots and 1 global slot");
+
+    publish(&mock, &text("c", "t-live", "hello"));
+    wait(&mock, delivered("live"), 1).await;
+    assert_eq!(received(&live).await.len(), 1);
+    assert!(
+        mock.deliveries()
+            .query(&DeliveryFilter::all().topic("t-stalled"))
+            .is_empty(),
+        "the stalled attempts are still in flight"
+    );
     mock.shutdown().await;
 }
 

@@ -1,7 +1,7 @@
 //! The fan-out engine: each webhook's bounded queue is drained by its lanes, at most
 //! `webhook_concurrency` tasks that take one delivery at a time (one lane always runs; more start
 //! while deliveries wait and end when none do, so a busy webhook spawns no task per delivery);
-//! each delivery makes its attempts (at most
+//! each delivery makes its attempts (one per webhook always allowed, beyond that at most
 //! `max_inflight_deliveries` attempts in flight across all webhooks) through one pooled
 //! keep-alive HTTP client (hyper-util's, the one reqwest wraps, used directly: reqwest's layer
 //! cost more CPU per delivery than the signature), signs each attempt afresh, and journals every
@@ -284,13 +284,19 @@ impl Engine {
     async fn deliver(&self, hook: &Hook, job: Job) {
         let mut attempt = 1u32;
         loop {
-            // Fast path: not cancelled and a permit free (no waiter registered anywhere).
+            // A slot to make the attempt in: the webhook's own reserved one, else one of the
+            // global cap. The reserved slot means that destinations which stall until the timeout
+            // cannot take every global slot and starve the other webhooks.
+            // Fast path: not cancelled and a slot free (no waiter registered anywhere).
             let free = if hook.deleted.is_cancelled() || self.stop.is_cancelled() {
                 None
             } else {
-                self.global.try_acquire().ok()
+                hook.reserved
+                    .try_acquire()
+                    .or_else(|_| self.global.try_acquire())
+                    .ok()
             };
-            let global = match free {
+            let slot = match free {
                 Some(permit) => permit,
                 None => tokio::select! {
                     biased;
@@ -300,6 +306,10 @@ impl Engine {
                     () = self.stop.cancelled() => {
                         return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown);
                     }
+                    permit = hook.reserved.acquire() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown),
+                    },
                     permit = self.global.acquire() => match permit {
                         Ok(permit) => permit,
                         Err(_) => return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown),
@@ -322,7 +332,7 @@ impl Engine {
                 }
                 result = self.send(&settings.uri, body, signature) => result,
             };
-            drop(global);
+            drop(slot);
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
             let (status, error, detail, asked) = match result {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{Job, Lanes};
@@ -71,6 +71,8 @@ pub(crate) struct Hook {
     pub limiter: Mutex<RateLimiter>,
     /// The other end of `queue` and the tasks delivering from it (`webhook_concurrency`).
     pub lanes: Lanes,
+    /// One attempt this webhook may always make, outside `max_inflight_deliveries`.
+    pub reserved: Semaphore,
 }
 
 impl std::fmt::Debug for Hook {
@@ -100,6 +102,7 @@ impl Hook {
             deleted: CancellationToken::new(),
             limiter: Mutex::new(RateLimiter::new(per_second)),
             lanes: Lanes::new(receiver, concurrency),
+            reserved: Semaphore::new(1),
         }
     }
 
