@@ -41,7 +41,7 @@ pub struct Harness {
 }
 
 fn init_logging() {
-    // reqwest (shared with the mock) uses rustls without a built-in crypto provider.
+    // The workspace builds rustls with two providers, so TLS clients need a default installed.
     momento_mock::webhooks::install_default_crypto_provider();
     use tracing_subscriber::EnvFilter;
     let _ = tracing_subscriber::fmt()

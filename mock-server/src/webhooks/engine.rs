@@ -3,8 +3,8 @@
 //! while deliveries wait and end when none do, so a busy webhook spawns no task per delivery);
 //! each delivery makes its attempts (one per webhook always allowed, beyond that at most
 //! `max_inflight_deliveries` attempts in flight across all webhooks) through one pooled
-//! keep-alive HTTP client (hyper-util's, the one reqwest wraps, used directly: reqwest's layer
-//! cost more CPU per delivery than the signature), signs each attempt afresh, and journals every
+//! keep-alive HTTP client (hyper-util's, used directly: reqwest's layer on top of it cost more
+//! CPU per delivery than the signature), signs each attempt afresh, and journals every
 //! attempt and drop.
 //! Retry policy lives in [`super::policy`], body and signature in [`super::signing`].
 
@@ -524,10 +524,11 @@ fn http_client(config: &Config) -> Result<HttpClient, String> {
 
 /// Makes aws-lc-rs the process-wide default rustls provider, unless one is set already.
 ///
-/// This crate enables reqwest's `rustls-*-no-provider` TLS; Cargo unifies that feature into
-/// every reqwest 0.12 of the build, and from then on `reqwest::Client::new()` anywhere in the
-/// process panics ("No provider set") unless a default provider exists. Starting a mock calls
-/// this; code that builds reqwest clients before any mock starts should call it first.
+/// The workspace builds rustls with both aws-lc-rs (here) and ring (tfplugin's AutoMTLS), so
+/// rustls cannot pick a default from its features: any rustls user in the process that relies on
+/// the default (a TLS-enabled reqwest or tonic client, say) panics ("No provider set") unless one
+/// is installed. Starting a mock calls this; code that builds such clients before any mock starts
+/// should call it first.
 pub fn install_default_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race against another installer is fine: some provider is then set.

@@ -384,9 +384,10 @@ impl Journal {
             ring.entries.push_back(record);
             (ring.last_id, evicted)
         };
-        drop(evicted); // outside the lock
-                       // A waiter counts itself before it looks at the ring (under the lock), so when it
-                       // missed this entry it is counted here: no lost wake-up (both sides are SeqCst).
+        // Freed outside the lock.
+        drop(evicted);
+        // A waiter counts itself before it looks at the ring (under the lock), so when it missed
+        // this entry it is counted here: no lost wake-up (both sides are SeqCst).
         if self.waiting.load(Ordering::SeqCst) > 0 {
             self.changed.notify_waiters();
         }

@@ -476,7 +476,7 @@ fn validate_webhook_name(name: &str, field: &str) -> Result<(), WebhookError> {
 
 /// Checks `destination.post_url`: present, an absolute `http`/`https` URL with a host.
 /// Returns it as given and parsed.
-fn validate_url(url: Option<String>) -> Result<(String, reqwest::Url), WebhookError> {
+fn validate_url(url: Option<String>) -> Result<(String, url::Url), WebhookError> {
     const FIELD: &str = "webhook.destination.post_url";
     let invalid = |why: String| WebhookError::InvalidArgument(why);
     let text = match url.as_deref() {
@@ -498,7 +498,7 @@ fn validate_url(url: Option<String>) -> Result<(String, reqwest::Url), WebhookEr
             text.len()
         )));
     }
-    let url = reqwest::Url::parse(text).map_err(|err| {
+    let url = url::Url::parse(text).map_err(|err| {
         invalid(format!(
             "{FIELD} {} is not an absolute URL ({err}): use e.g. https://example.com/hooks/momento",
             echo(text)

@@ -22,7 +22,7 @@ pub(crate) struct HookSettings {
     /// The destination exactly as given (what `ListWebhooks` and the journal show).
     pub destination: Arc<str>,
     /// The destination parsed (validation, sink matching).
-    pub url: reqwest::Url,
+    pub url: url::Url,
     /// The same as the request target, converted once (not per delivery); `Err` holds why the
     /// URL cannot be sent to.
     pub uri: Result<http::Uri, String>,
@@ -32,7 +32,7 @@ pub(crate) struct HookSettings {
 }
 
 impl HookSettings {
-    pub fn new(topic: Arc<str>, destination: String, url: reqwest::Url, secret: Secret) -> Self {
+    pub fn new(topic: Arc<str>, destination: String, url: url::Url, secret: Secret) -> Self {
         let signer = signing::signer(secret.expose());
         let uri = url
             .as_str()
