@@ -35,9 +35,10 @@ use tokio::runtime::Runtime;
 
 use crate::grpc::{publish_request, Publisher};
 use crate::sink::{start_sinks, SinkStats, Sinks};
-use crate::util::{median, message_text, now_nanos, percentile, rate, runtime};
+use crate::util::{
+    median, median_ratio, message_text, now_nanos, percentile, rate, runtime, start_mock, CACHE,
+};
 
-const CACHE: &str = "bench";
 const TOPIC: &str = "fanout";
 
 /// Sizes and durations of the fan-out scenario.
@@ -120,13 +121,12 @@ impl FanoutResult {
     /// The median over rounds of fan-out ÷ the loopback limit measured just before it (both
     /// windows of a round see the same machine, however it drifts between rounds).
     pub fn ratio(&self) -> f64 {
-        let ratios: Vec<f64> = self
-            .fanout_rounds
-            .iter()
-            .zip(&self.loopback_rounds)
-            .map(|(fan, limit)| fan / limit.max(1e-9))
-            .collect();
-        median(&ratios)
+        median_ratio(
+            self.fanout_rounds
+                .iter()
+                .copied()
+                .zip(self.loopback_rounds.iter().copied()),
+        )
     }
 }
 
@@ -134,7 +134,6 @@ impl FanoutResult {
 /// the two in short windows and taking medians keeps drift on a shared machine out of the ratio.
 pub fn run(p: &FanoutParams) -> Result<FanoutResult> {
     let sink_rt = runtime("bench-sink", p.sink_workers)?;
-    let mock_rt = runtime("mock", p.mock_workers)?;
     let own_load = if p.load_workers == 0 {
         None
     } else {
@@ -143,14 +142,14 @@ pub fn run(p: &FanoutParams) -> Result<FanoutResult> {
     let load_rt: &Runtime = own_load.as_ref().unwrap_or(&sink_rt);
     let sinks = start_sinks(&sink_rt, p.webhooks)?;
 
-    momento_mock::webhooks::install_default_crypto_provider();
     // The defaults, but for the concurrency the loopback limit uses too (64 by default).
-    let config = momento_mock::Config {
-        webhook_concurrency: p.webhook_concurrency,
-        ..momento_mock::Config::ephemeral()
-    };
-    let mock = mock_rt.block_on(momento_mock::start(config))?;
-    mock.state().create_cache(CACHE)?;
+    let (mock_rt, mock) = start_mock(
+        p.mock_workers,
+        momento_mock::Config {
+            webhook_concurrency: p.webhook_concurrency,
+            ..momento_mock::Config::ephemeral()
+        },
+    )?;
     for i in 0..p.webhooks {
         mock.webhooks()
             .put(WebhookSpec {

@@ -18,9 +18,8 @@ use momento_wire::topics::{GetTopicRequest, TopicId};
 
 use crate::grpc::{channel, create_cache, publish_request, put_webhook};
 use crate::sink::start_black_hole;
-use crate::util::{message_text, runtime};
+use crate::util::{message_text, runtime, CACHE};
 
-const CACHE: &str = "bench";
 const TOPIC: &str = "memory";
 
 #[derive(Debug, Clone)]

@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::util::{median, runtime};
-
-const CACHE: &str = "bench";
+use crate::util::{median, start_mock, CACHE};
 
 #[derive(Debug, Clone)]
 pub struct ProviderParams {
@@ -66,9 +64,7 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
         ),
     )?;
 
-    let mock_rt = runtime("mock", 2)?;
-    let mock = mock_rt.block_on(momento_mock::start(momento_mock::Config::ephemeral()))?;
-    mock.state().create_cache(CACHE)?;
+    let (mock_rt, mock) = start_mock(2, momento_mock::Config::ephemeral())?;
     let endpoint = mock.endpoint();
 
     let mut out = ProviderResult {

@@ -16,9 +16,8 @@ use momento_wire::cache_client::PingRequest;
 use tonic::transport::Channel;
 
 use crate::grpc::{channel, publish_request};
-use crate::util::{median, message_text, rate, runtime};
+use crate::util::{median, median_ratio, message_text, rate, runtime, start_mock, CACHE};
 
-const CACHE: &str = "bench";
 const TOPIC: &str = "publish";
 
 #[derive(Debug, Clone)]
@@ -64,20 +63,13 @@ pub struct PublishResult {
 impl PublishResult {
     /// The median over rounds of publish ÷ the no-op call measured just before it.
     pub fn ratio(&self) -> f64 {
-        let ratios: Vec<f64> = self
-            .rounds
-            .iter()
-            .map(|(noop, publish)| publish / noop.max(1e-9))
-            .collect();
-        median(&ratios)
+        median_ratio(self.rounds.iter().map(|&(noop, publish)| (publish, noop)))
     }
 }
 
 pub fn run(p: &PublishParams) -> Result<PublishResult> {
-    let mock_rt = runtime("mock", p.mock_workers)?;
+    let (mock_rt, mock) = start_mock(p.mock_workers, momento_mock::Config::ephemeral())?;
     let load_rt = runtime("bench-load", p.load_workers)?;
-    let mock = mock_rt.block_on(momento_mock::start(momento_mock::Config::ephemeral()))?;
-    mock.state().create_cache(CACHE)?;
     let endpoint = mock.endpoint();
     let channels = load_rt.block_on(async {
         let mut channels = Vec::new();

@@ -12,9 +12,8 @@ use momento_protos::cache_client::pubsub::pubsub_client::PubsubClient;
 use momento_protos::cache_client::pubsub::{subscription_item, SubscriptionRequest};
 
 use crate::grpc::{channel, publish_request};
-use crate::util::{message_text, rate, runtime};
+use crate::util::{message_text, rate, runtime, start_mock, CACHE};
 
-const CACHE: &str = "bench";
 const TOPIC: &str = "subscribers";
 
 #[derive(Debug, Clone)]
@@ -53,10 +52,8 @@ pub struct SubscriberResult {
 }
 
 pub fn run(p: &SubscriberParams) -> Result<SubscriberResult> {
-    let mock_rt = runtime("mock", p.mock_workers)?;
+    let (mock_rt, mock) = start_mock(p.mock_workers, momento_mock::Config::ephemeral())?;
     let load_rt = runtime("bench-load", p.load_workers)?;
-    let mock = mock_rt.block_on(momento_mock::start(momento_mock::Config::ephemeral()))?;
-    mock.state().create_cache(CACHE)?;
     let endpoint = mock.endpoint();
 
     let counts: Arc<Vec<AtomicU64>> =

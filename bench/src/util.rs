@@ -108,6 +108,30 @@ pub fn build_binaries(release: bool) -> Result<(PathBuf, PathBuf)> {
     Ok((provider, mock))
 }
 
+/// The cache every scenario works in.
+pub const CACHE: &str = "bench";
+
+/// An in-process mock with `config` on its own runtime of `workers` threads, [`CACHE`] created.
+pub fn start_mock(
+    workers: usize,
+    config: momento_mock::Config,
+) -> Result<(tokio::runtime::Runtime, momento_mock::RunningMock)> {
+    let rt = runtime("mock", workers)?;
+    let mock = rt.block_on(momento_mock::start(config))?;
+    mock.state().create_cache(CACHE)?;
+    Ok((rt, mock))
+}
+
+/// The median over rounds of `subject / limit`, each pair measured in the same round, so drift
+/// on a shared machine between rounds hits both sides of each ratio alike.
+pub fn median_ratio(rounds: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+    let ratios: Vec<f64> = rounds
+        .into_iter()
+        .map(|(subject, limit)| subject / limit.max(1e-9))
+        .collect();
+    median(&ratios)
+}
+
 /// Events per second.
 pub fn rate(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
