@@ -6,16 +6,18 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
+
+use std::convert::Infallible;
 
 use base64::Engine;
 use futures::Stream;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{UnixListener, UnixStream};
-use tokio_stream::wrappers::UnixListenerStream;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::server::Connected;
+use tonic::codegen::BoxFuture;
 use tonic::{Request, Response, Status};
 
 use crate::proto::health::health_server::{Health, HealthServer};
@@ -58,8 +60,6 @@ pub enum ServeError {
     InvalidSchema(String),
     #[error("{0}: {1}")]
     Io(String, #[source] std::io::Error),
-    #[error("gRPC server: {0}")]
-    Transport(#[from] tonic::transport::Error),
 }
 
 /// Runs a provider binary's `main`: serves Terraform (or, with `--debug`, a debug session) and
@@ -297,6 +297,8 @@ struct Serving {
 }
 
 impl Serving {
+    /// Accepts connections until `stop`, serving each on its own task, then lets every
+    /// connection finish its in-flight calls (HTTP/2 graceful shutdown).
     async fn run<P: Provider>(
         self,
         listener: UnixListener,
@@ -304,110 +306,130 @@ impl Serving {
         service: ProviderService<P>,
     ) -> Result<(), ServeError> {
         let stop = self.stop.clone();
-        let controller = Controller {
-            honour_shutdown: self.honour_shutdown,
-            stop: stop.clone(),
+        let routes = Routes {
+            provider: ProviderServer::new(service)
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+            controller: GrpcControllerServer::new(Controller {
+                honour_shutdown: self.honour_shutdown,
+                stop: stop.clone(),
+            }),
+            stdio: GrpcStdioServer::new(Stdio { stop: stop.clone() }),
+            health: HealthServer::new(HealthService),
         };
-        let provider = ProviderServer::new(service)
-            .max_decoding_message_size(MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(MAX_MESSAGE_SIZE);
-        let router = tonic::transport::Server::builder()
-            .add_service(provider)
-            .add_service(GrpcControllerServer::new(controller))
-            .add_service(GrpcStdioServer::new(Stdio { stop: stop.clone() }))
-            .add_service(HealthServer::new(HealthService));
-        let shutdown = {
-            let stop = stop.clone();
-            async move { stop.cancelled().await }
-        };
-        let served = match tls {
-            None => {
-                router
-                    .serve_with_incoming_shutdown(UnixListenerStream::new(listener), shutdown)
-                    .await
-            }
-            Some(config) => {
-                router
-                    .serve_with_incoming_shutdown(
-                        tls_incoming(listener, config, stop.clone()),
-                        shutdown,
-                    )
-                    .await
-            }
-        };
-        served.map_err(ServeError::from)
-    }
-}
-
-/// Accepts unix connections and completes TLS handshakes off the accept loop.
-fn tls_incoming(
-    listener: UnixListener,
-    config: Arc<rustls::ServerConfig>,
-    stop: CancellationToken,
-) -> impl Stream<Item = Result<TlsConn, std::io::Error>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    tokio::spawn(async move {
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+        let connections = tokio_util::task::TaskTracker::new();
         loop {
             let accepted = tokio::select! {
-                a = listener.accept() => a,
-                _ = stop.cancelled() => return,
+                accepted = listener.accept() => accepted,
+                () = stop.cancelled() => break,
             };
-            let Ok((stream, _)) = accepted else { continue };
-            let acceptor = acceptor.clone();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => {
-                        let _ = tx.send(Ok(TlsConn(Box::new(tls)))).await;
-                    }
-                    Ok(Err(e)) => {
-                        tracing::warn!("rejected a plugin connection: TLS handshake failed: {e}")
-                    }
-                    Err(_) => {
-                        tracing::warn!("rejected a plugin connection: TLS handshake timed out")
-                    }
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!("accepting a plugin connection: {e}");
+                    continue;
                 }
-            });
+            };
+            let routes = routes.clone();
+            let stop = stop.clone();
+            match &acceptor {
+                None => connections.spawn(serve_connection(stream, routes, stop)),
+                Some(acceptor) => {
+                    let acceptor = acceptor.clone();
+                    connections.spawn(async move {
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(tls)) => serve_connection(tls, routes, stop).await,
+                            Ok(Err(e)) => tracing::warn!(
+                                "rejected a plugin connection: TLS handshake failed: {e}"
+                            ),
+                            Err(_) => tracing::warn!(
+                                "rejected a plugin connection: TLS handshake timed out"
+                            ),
+                        }
+                    })
+                }
+            };
         }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
-}
-
-/// A TLS connection over a unix socket, as tonic's incoming stream item.
-struct TlsConn(Box<tokio_rustls::server::TlsStream<UnixStream>>);
-
-impl Connected for TlsConn {
-    type ConnectInfo = ();
-    fn connect_info(&self) -> Self::ConnectInfo {}
-}
-
-impl AsyncRead for TlsConn {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut *self.0).poll_read(cx, buf)
+        connections.close();
+        connections.wait().await;
+        Ok(())
     }
 }
 
-impl AsyncWrite for TlsConn {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut *self.0).poll_write(cx, buf)
+/// How long a connecting client has to complete the AutoMTLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves one connection over HTTP/2 until the client closes it or, after `stop`, until its
+/// in-flight calls are answered.
+async fn serve_connection<IO>(io: IO, routes: Routes<impl Provider>, stop: CancellationToken)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    // gRPC clients have no use for a `date` header on every answer.
+    builder.auto_date_header(false);
+    let conn = builder.serve_connection(TokioIo::new(io), routes);
+    tokio::pin!(conn);
+    let served = tokio::select! {
+        served = conn.as_mut() => served,
+        () = stop.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = served {
+        tracing::debug!("plugin connection ended: {e}");
     }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut *self.0).poll_flush(cx)
+}
+
+/// The services of one server, routed by gRPC path (`/<package>.<Service>/<Method>`). It is
+/// what tonic's router does, without its per-call layers: a provider answers thousands of
+/// small calls per `plan`, and each layer costs CPU that Terraform waits for.
+struct Routes<P: Provider> {
+    provider: ProviderServer<ProviderService<P>>,
+    controller: GrpcControllerServer<Controller>,
+    stdio: GrpcStdioServer<Stdio>,
+    health: HealthServer<HealthService>,
+}
+
+impl<P: Provider> Clone for Routes<P> {
+    fn clone(&self) -> Self {
+        Self {
+            provider: self.provider.clone(),
+            controller: self.controller.clone(),
+            stdio: self.stdio.clone(),
+            health: self.health.clone(),
+        }
     }
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut *self.0).poll_shutdown(cx)
+}
+
+type GrpcResponse = http::Response<tonic::body::Body>;
+
+impl<P: Provider> hyper::service::Service<http::Request<Incoming>> for Routes<P> {
+    type Response = GrpcResponse;
+    type Error = Infallible;
+    type Future = BoxFuture<GrpcResponse, Infallible>;
+
+    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
+        use tonic::codegen::Service as _;
+        let path = request.uri().path();
+        let service = path
+            .strip_prefix('/')
+            .and_then(|p| p.split_once('/'))
+            .map_or("", |(service, _)| service);
+        match service {
+            "tfplugin6.Provider" => self.provider.clone().call(request),
+            "plugin.GRPCController" => self.controller.clone().call(request),
+            "plugin.GRPCStdio" => self.stdio.clone().call(request),
+            "grpc.health.v1.Health" => self.health.clone().call(request),
+            _ => {
+                let status = Status::unimplemented(format!("no such service: {path}"));
+                Box::pin(async move { Ok(status.into_http()) })
+            }
+        }
     }
 }
 
