@@ -2,7 +2,9 @@
 //! `perf record -g -p $(pgrep fanout_phase)` while
 //! `cargo run --release -p momento-bench --example fanout_phase -- fanout 8` runs.
 //!
-//! Phases: `fanout` (saturated fan-out only) or `loopback` (the plain-client limit only).
+//! Phases: `fanout` (saturated fan-out only) or `loopback` (the plain-client limit only). A third
+//! argument overrides the concurrency per webhook (the mock's `webhook_concurrency`, and the
+//! loopback client's per sink): `fanout_phase loopback 4 8`.
 
 use std::time::Duration;
 
@@ -14,6 +16,9 @@ fn main() -> anyhow::Result<()> {
     let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(4);
     let mut p = FanoutParams::full();
     p.rounds = rounds;
+    if let Some(c) = args.get(2).and_then(|c| c.parse().ok()) {
+        p.webhook_concurrency = c;
+    }
     p.latency_window = Duration::from_millis(200);
     match phase {
         "fanout" => p.loopback = false,

@@ -1,8 +1,17 @@
 //! The provider under the real `terraform`: `apply` creating N `momento_topic` versus N
 //! `terraform_data` (built in, no plugin process: Terraform's own floor), then `plans_per_run`
-//! refresh `plan`s of each, alternating; medians over all runs. The provider is the real binary, installed through a
-//! `dev_overrides` CLI configuration, so Terraform launches it as users get it (go-plugin
-//! handshake, AutoMTLS over a unix socket); the mock runs in this process.
+//! refresh `plan`s of each, in rotating order; medians over all runs. The provider is the real
+//! binary, installed through a `dev_overrides` CLI configuration, so Terraform launches it as
+//! users get it (go-plugin handshake, AutoMTLS over a unix socket); the mock runs in this process.
+//!
+//! Each plan round also plans the topics once more with `TF_DISABLE_PLUGIN_TLS=1`, Terraform's
+//! own switch for its plugin mTLS: not how users run it, but it shows in the same run how much
+//! of `plan_ratio` the per-launch TLS set-up (Terraform's P-521 key and certificate, both sides'
+//! handshakes) costs. The provider serves plain gRPC then, as go-plugin expects.
+//!
+//! With a `cpu_wrapper` (the `momento-bench` binary), each round also runs one untimed topic plan
+//! with the provider started through `momento-bench --measure-cpu`, which reports the CPU time
+//! (user + system) of the provider's processes: the provider's own share of a plan's cost.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,6 +28,8 @@ pub struct ProviderParams {
     /// Refresh plans of each configuration after each run's applies.
     pub plans_per_run: usize,
     pub provider_bin: PathBuf,
+    /// The `momento-bench` binary, to measure the provider's CPU time (see the module docs).
+    pub cpu_wrapper: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -28,10 +39,17 @@ pub struct ProviderResult {
     pub apply_data_s: f64,
     pub plan_topic_s: f64,
     pub plan_data_s: f64,
+    /// The topic plan with Terraform's plugin TLS switched off (`TF_DISABLE_PLUGIN_TLS=1`).
+    pub plan_topic_without_tls_s: f64,
     pub apply_topic_runs: Vec<f64>,
     pub apply_data_runs: Vec<f64>,
     pub plan_topic_runs: Vec<f64>,
     pub plan_data_runs: Vec<f64>,
+    pub plan_topic_without_tls_runs: Vec<f64>,
+    /// CPU seconds of the provider's processes (all three launches) in one topic plan; empty
+    /// without a `cpu_wrapper`.
+    pub plan_provider_cpu_runs: Vec<f64>,
+    pub plan_provider_cpu_s: f64,
 }
 
 impl ProviderResult {
@@ -41,6 +59,22 @@ impl ProviderResult {
     pub fn plan_ratio(&self) -> f64 {
         self.plan_topic_s / self.plan_data_s.max(1e-9)
     }
+    pub fn plan_ratio_without_tls(&self) -> f64 {
+        self.plan_topic_without_tls_s / self.plan_data_s.max(1e-9)
+    }
+    /// `plan_ratio` with all of the provider's CPU time taken off the topic plan: an estimate
+    /// of where a provider that cost nothing would land (Terraform's own cost of any plugin).
+    pub fn plan_ratio_minus_provider_cpu(&self) -> f64 {
+        (self.plan_topic_s - self.plan_provider_cpu_s) / self.plan_data_s.max(1e-9)
+    }
+}
+
+/// The plans of one round.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Plan {
+    Topic,
+    Data,
+    TopicWithoutTls,
 }
 
 pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
@@ -63,6 +97,18 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
             plugin_dir.display()
         ),
     )?;
+
+    // The measured variant: a launcher script in its own dev_overrides directory.
+    let cpu_report = work.path().join("provider-cpu.txt");
+    let measured_config = match &p.cpu_wrapper {
+        Some(wrapper) => Some(measured_cli_config(
+            work.path(),
+            wrapper,
+            &plugin_dir.join("terraform-provider-momento"),
+            &cpu_report,
+        )?),
+        None => None,
+    };
 
     let (mock_rt, mock) = start_mock(2, momento_mock::Config::ephemeral())?;
     let endpoint = mock.endpoint();
@@ -93,6 +139,7 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
                 &cli_config,
                 dir,
                 &["apply", "-auto-approve", "-input=false", "-no-color"],
+                false,
             )?;
             if is_topic {
                 out.apply_topic_runs.push(apply.as_secs_f64());
@@ -100,20 +147,43 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
                 out.apply_data_runs.push(apply.as_secs_f64());
             }
         }
-        // Plans are short (a few hundred ms), so each run takes several, alternating.
-        for _ in 0..p.plans_per_run.max(1) {
-            for (dir, is_topic) in order {
-                let plan = terraform(
+        // Plans are short (a few hundred ms), so each run takes several, each round in a
+        // rotated order.
+        for round in 0..p.plans_per_run.max(1) {
+            let mut plans = [Plan::Topic, Plan::Data, Plan::TopicWithoutTls];
+            let turn = (run * p.plans_per_run.max(1) + round) % plans.len();
+            plans.rotate_left(turn);
+            for plan in plans {
+                let dir = if plan == Plan::Data {
+                    &data_dir
+                } else {
+                    &topic_dir
+                };
+                let took = terraform(
                     tf,
                     &cli_config,
                     dir,
                     &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
-                )?;
-                if is_topic {
-                    out.plan_topic_runs.push(plan.as_secs_f64());
-                } else {
-                    out.plan_data_runs.push(plan.as_secs_f64());
+                    plan == Plan::TopicWithoutTls,
+                )?
+                .as_secs_f64();
+                match plan {
+                    Plan::Topic => out.plan_topic_runs.push(took),
+                    Plan::Data => out.plan_data_runs.push(took),
+                    Plan::TopicWithoutTls => out.plan_topic_without_tls_runs.push(took),
                 }
+            }
+            if let Some(config) = &measured_config {
+                let _ = std::fs::remove_file(&cpu_report);
+                terraform(
+                    tf,
+                    config,
+                    &topic_dir,
+                    &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+                    false,
+                )?;
+                out.plan_provider_cpu_runs
+                    .push(read_cpu_report(&cpu_report)?);
             }
         }
     }
@@ -131,20 +201,109 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
     out.apply_data_s = median(&out.apply_data_runs);
     out.plan_topic_s = median(&out.plan_topic_runs);
     out.plan_data_s = median(&out.plan_data_runs);
+    out.plan_topic_without_tls_s = median(&out.plan_topic_without_tls_runs);
+    out.plan_provider_cpu_s = median(&out.plan_provider_cpu_runs);
     drop(mock);
     mock_rt.shutdown_background();
     Ok(out)
 }
 
+/// A CLI configuration whose `local/momento` is a launcher that runs `provider` under
+/// `wrapper --measure-cpu`, which appends each launch's CPU seconds to `report`.
+fn measured_cli_config(
+    work: &Path,
+    wrapper: &Path,
+    provider: &Path,
+    report: &Path,
+) -> Result<PathBuf> {
+    let dir = work.join("plugins-measured");
+    std::fs::create_dir_all(&dir)?;
+    let launcher = dir.join("terraform-provider-momento");
+    std::fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\nexec '{}' --measure-cpu '{}' '{}' \"$@\"\n",
+            wrapper.display(),
+            report.display(),
+            provider.display()
+        ),
+    )?;
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))?;
+    let config = work.join("cli-measured.tfrc");
+    std::fs::write(
+        &config,
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"local/momento\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            dir.display()
+        ),
+    )?;
+    Ok(config)
+}
+
+/// The sum of the CPU seconds [`measure_cpu`] appended to `report` (one line per launch).
+fn read_cpu_report(report: &Path) -> Result<f64> {
+    let text = std::fs::read_to_string(report)
+        .with_context(|| format!("reading the provider CPU report {}", report.display()))?;
+    let mut total = 0.0;
+    for line in text.lines() {
+        total += line
+            .trim()
+            .parse::<f64>()
+            .with_context(|| format!("a bad line {line:?} in {}", report.display()))?;
+    }
+    anyhow::ensure!(!text.is_empty(), "no provider launch was measured");
+    Ok(total)
+}
+
+/// `momento-bench --measure-cpu REPORT PROGRAM ARGS...`: runs PROGRAM with this process's
+/// stdio and environment, appends the CPU seconds (user + system) it and its children used to
+/// REPORT, and exits with its status. Terraform launches the provider through it.
+pub fn measure_cpu(report: &Path, program: &Path, args: &[std::ffi::OsString]) -> Result<i32> {
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("starting {}", program.display()))?;
+    // This process's only child has been waited for, so the children's usage is its usage.
+    // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        anyhow::ensure!(
+            libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0,
+            "getrusage failed: {}",
+            std::io::Error::last_os_error()
+        );
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(report)
+        .with_context(|| format!("opening {}", report.display()))?;
+    writeln!(file, "{cpu:.6}")?;
+    Ok(status.code().unwrap_or(1))
+}
+
 /// Runs one terraform command that must succeed (a plan must find no changes); its wall time.
+/// `without_tls` switches Terraform's plugin mTLS off (`TF_DISABLE_PLUGIN_TLS`).
 fn terraform(
     tf: &acceptance::TerraformBinary,
     cli_config: &Path,
     dir: &Path,
     args: &[&str],
+    without_tls: bool,
 ) -> Result<Duration> {
+    let mut command = Command::new(&tf.path);
+    if without_tls {
+        command.env("TF_DISABLE_PLUGIN_TLS", "1");
+    } else {
+        command.env_remove("TF_DISABLE_PLUGIN_TLS");
+    }
     let started = Instant::now();
-    let out = Command::new(&tf.path)
+    let out = command
         .args(args)
         .current_dir(dir)
         .env("TF_CLI_CONFIG_FILE", cli_config)

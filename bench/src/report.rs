@@ -70,12 +70,19 @@ impl Report {
 
     pub fn table(&self) -> String {
         let mut out = String::new();
+        let width = self
+            .metrics
+            .iter()
+            .map(|m| m.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(26);
         let _ = writeln!(
             out,
-            "{:<26} {:>14} {:>10}  result",
+            "{:<width$} {:>14} {:>10}  result",
             "metric", "value", "target"
         );
-        let _ = writeln!(out, "{}", "-".repeat(60));
+        let _ = writeln!(out, "{}", "-".repeat(width + 34));
         for m in &self.metrics {
             let (target, verdict) = match m.target {
                 Some(t) if t.met(m.value) => (t.to_string(), "pass"),
@@ -84,7 +91,7 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "{:<26} {:>14} {:>10}  {verdict}",
+                "{:<width$} {:>14} {:>10}  {verdict}",
                 m.name,
                 format_value(m.value),
                 target

@@ -110,11 +110,14 @@ fn binaries_provider_handshake_memory() {
         "{m:?}"
     );
 
+    // `cargo build --workspace --bins` built this package's binary next to the provider.
+    let cpu_wrapper = provider_bin.with_file_name("momento-bench");
     let p = provider::run(&provider::ProviderParams {
         resources: 3,
         runs: 1,
         plans_per_run: 1,
         provider_bin,
+        cpu_wrapper: Some(cpu_wrapper),
     })
     .expect("provider scenario runs");
     assert!(!p.terraform_version.is_empty(), "{p:?}");
@@ -123,6 +126,8 @@ fn binaries_provider_handshake_memory() {
         p.apply_data_s,
         p.plan_topic_s,
         p.plan_data_s,
+        p.plan_topic_without_tls_s,
+        p.plan_provider_cpu_s,
     ] {
         assert!(t > 0.0, "{p:?}");
     }
