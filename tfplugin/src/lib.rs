@@ -13,6 +13,7 @@ pub mod schema;
 pub mod serve;
 pub mod server;
 mod tls;
+mod unary;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, Severity};

@@ -27,9 +27,10 @@ use crate::proto::health::{
 use crate::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use crate::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use crate::proto::plugin::{Empty, StdioData};
-use crate::proto::tfplugin6::provider_server::ProviderServer;
+use crate::proto::tfplugin6::provider_server::{Provider as ProviderRpc, ProviderServer};
 use crate::resource::Provider;
 use crate::server::ProviderService;
+use crate::unary::{self, GrpcResponse};
 
 /// The environment variable and value Terraform sets to show it launched the plugin.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -306,8 +307,10 @@ impl Serving {
         service: ProviderService<P>,
     ) -> Result<(), ServeError> {
         let stop = self.stop.clone();
+        let service = Arc::new(service);
         let routes = Routes {
-            provider: ProviderServer::new(service)
+            service: service.clone(),
+            provider: ProviderServer::from_arc(service)
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
             controller: GrpcControllerServer::new(Controller {
@@ -389,6 +392,9 @@ where
 /// what tonic's router does, without its per-call layers: a provider answers thousands of
 /// small calls per `plan`, and each layer costs CPU that Terraform waits for.
 struct Routes<P: Provider> {
+    /// The provider's per-resource unary calls take [`unary`]'s fast path; tonic's server
+    /// (over the same service) answers the others.
+    service: Arc<ProviderService<P>>,
     provider: ProviderServer<ProviderService<P>>,
     controller: GrpcControllerServer<Controller>,
     stdio: GrpcStdioServer<Stdio>,
@@ -398,6 +404,7 @@ struct Routes<P: Provider> {
 impl<P: Provider> Clone for Routes<P> {
     fn clone(&self) -> Self {
         Self {
+            service: self.service.clone(),
             provider: self.provider.clone(),
             controller: self.controller.clone(),
             stdio: self.stdio.clone(),
@@ -405,8 +412,6 @@ impl<P: Provider> Clone for Routes<P> {
         }
     }
 }
-
-type GrpcResponse = http::Response<tonic::body::Body>;
 
 impl<P: Provider> hyper::service::Service<http::Request<Incoming>> for Routes<P> {
     type Response = GrpcResponse;
@@ -416,15 +421,34 @@ impl<P: Provider> hyper::service::Service<http::Request<Incoming>> for Routes<P>
     fn call(&self, request: http::Request<Incoming>) -> Self::Future {
         use tonic::codegen::Service as _;
         let path = request.uri().path();
-        let service = path
+        let (service, method) = path
             .strip_prefix('/')
             .and_then(|p| p.split_once('/'))
-            .map_or("", |(service, _)| service);
-        match service {
-            "tfplugin6.Provider" => self.provider.clone().call(request),
-            "plugin.GRPCController" => self.controller.clone().call(request),
-            "plugin.GRPCStdio" => self.stdio.clone().call(request),
-            "grpc.health.v1.Health" => self.health.clone().call(request),
+            .unwrap_or(("", ""));
+        /// Answers the call on the unary fast path with `ProviderRpc::$method`.
+        macro_rules! fast {
+            ($method:ident) => {{
+                let provider = self.service.clone();
+                let body = request.into_body();
+                Box::pin(async move {
+                    Ok(unary::serve(body, |r| async move { provider.$method(r).await }).await)
+                })
+            }};
+        }
+        match (service, method) {
+            ("tfplugin6.Provider", "ValidateResourceConfig") => fast!(validate_resource_config),
+            ("tfplugin6.Provider", "ValidateDataResourceConfig") => {
+                fast!(validate_data_resource_config)
+            }
+            ("tfplugin6.Provider", "UpgradeResourceState") => fast!(upgrade_resource_state),
+            ("tfplugin6.Provider", "ReadResource") => fast!(read_resource),
+            ("tfplugin6.Provider", "PlanResourceChange") => fast!(plan_resource_change),
+            ("tfplugin6.Provider", "ApplyResourceChange") => fast!(apply_resource_change),
+            ("tfplugin6.Provider", "ReadDataSource") => fast!(read_data_source),
+            ("tfplugin6.Provider", _) => self.provider.clone().call(request),
+            ("plugin.GRPCController", _) => self.controller.clone().call(request),
+            ("plugin.GRPCStdio", _) => self.stdio.clone().call(request),
+            ("grpc.health.v1.Health", _) => self.health.clone().call(request),
             _ => {
                 let status = Status::unimplemented(format!("no such service: {path}"));
                 Box::pin(async move { Ok(status.into_http()) })

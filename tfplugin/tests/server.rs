@@ -1103,6 +1103,162 @@ async fn health_and_controller_share_the_socket_and_shutdown_is_ignored_in_proce
 }
 
 // ---------------------------------------------------------------------------------------------
+// Malformed calls on the wire
+
+/// Sends `body` as the raw HTTP/2 body of a gRPC call to `path`; the answer's gRPC status code
+/// and message, from the headers (trailers-only answers) or else the trailers.
+async fn raw_call(ch: Channel, path: &str, body: Vec<u8>) -> (i32, String) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let request = http::Request::post(format!("http://[::]:50051{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(tonic::body::Body::new(http_body_util::Full::new(
+            tonic::codegen::Bytes::from(body),
+        )))
+        .unwrap();
+    let response = tokio::time::timeout(TIMEOUT, ch.oneshot(request))
+        .await
+        .expect("the call timed out")
+        .expect("an HTTP answer");
+    assert_eq!(response.status(), 200, "gRPC answers are HTTP 200");
+    let mut fields = response.headers().clone();
+    if !fields.contains_key("grpc-status") {
+        let collected = tokio::time::timeout(TIMEOUT, response.into_body().collect())
+            .await
+            .expect("reading the answer timed out")
+            .expect("reading the answer");
+        fields = collected.trailers().cloned().unwrap_or_default();
+    }
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let code = field("grpc-status")
+        .parse()
+        .expect("a numeric grpc-status in the answer");
+    let message = percent_decode(&field("grpc-message"));
+    (code, message)
+}
+
+/// gRPC percent-encodes `grpc-message`.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A gRPC message: compression flag, big-endian length, payload.
+fn grpc_frame(compressed: u8, len: u32, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![compressed];
+    v.extend_from_slice(&len.to_be_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_calls_get_grpc_errors_and_the_server_keeps_serving() {
+    use prost::Message as _;
+    let h = Harness::start().await;
+    let ch = channel(h.server.socket_path()).await;
+    let read = "/tfplugin6.Provider/ReadResource";
+    let request = pb::read_resource::Request {
+        type_name: "example_nothing".into(),
+        ..Default::default()
+    }
+    .encode_to_vec();
+
+    // The per-resource calls take the fast path; a well-formed one answers OK, with the
+    // unknown type as a diagnostic.
+    let (code, message) = raw_call(
+        ch.clone(),
+        read,
+        grpc_frame(0, request.len() as u32, &request),
+    )
+    .await;
+    assert_eq!((code, message.as_str()), (0, ""));
+
+    let cases: Vec<(&str, Vec<u8>, tonic::Code, &str)> = vec![
+        (
+            read,
+            grpc_frame(1, request.len() as u32, &request),
+            tonic::Code::Internal,
+            "accepts only uncompressed messages",
+        ),
+        (
+            read,
+            grpc_frame(0, 100, &request),
+            tonic::Code::Internal,
+            "should be 100 bytes",
+        ),
+        (
+            read,
+            Vec::new(),
+            tonic::Code::Internal,
+            "no complete gRPC message",
+        ),
+        (
+            read,
+            grpc_frame(0, 3, &[0xff, 0xff, 0xff]),
+            tonic::Code::Internal,
+            "decoding the request",
+        ),
+        (
+            read,
+            grpc_frame(0, (tfplugin::serve::MAX_MESSAGE_SIZE + 1) as u32, &[]),
+            tonic::Code::ResourceExhausted,
+            "over the limit",
+        ),
+        (
+            "/tfplugin6.Provider/PlanResourceChange",
+            grpc_frame(0, 2, &[0x0a]),
+            tonic::Code::Internal,
+            "should be 2 bytes",
+        ),
+        (
+            "/plugin.GRPCBroker/StartStream",
+            grpc_frame(0, 0, &[]),
+            tonic::Code::Unimplemented,
+            "no such service",
+        ),
+        (
+            "/tfplugin6.Provider/NoSuchMethod",
+            grpc_frame(0, 0, &[]),
+            tonic::Code::Unimplemented,
+            "",
+        ),
+    ];
+    for (path, body, expected, fragment) in cases {
+        let (code, message) = raw_call(ch.clone(), path, body).await;
+        assert_eq!(tonic::Code::from(code), expected, "{path}: {message}");
+        assert!(message.contains(fragment), "{path}: {message:?}");
+    }
+
+    // None of that disturbed the server.
+    let schema = provider_client(ch)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema after the malformed calls")
+        .into_inner();
+    assert!(schema.resource_schemas.contains_key(THING));
+    h.server.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Invalid schemas
 
 async fn serve_error(provider: Example) -> String {
