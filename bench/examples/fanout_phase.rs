@@ -2,9 +2,11 @@
 //! `perf record -g -p $(pgrep fanout_phase)` while
 //! `cargo run --release -p momento-bench --example fanout_phase -- fanout 8` runs.
 //!
-//! Phases: `fanout` (saturated fan-out only) or `loopback` (the plain-client limit only). A third
-//! argument overrides the concurrency per webhook (the mock's `webhook_concurrency`, and the
-//! loopback client's per sink): `fanout_phase loopback 4 8`.
+//! Phases: `fanout` (saturated fan-out only), `loopback` (the plain-client limit only) or `both`
+//! (alternating, as `make bench` does, and printing the ratio). A third argument overrides the
+//! concurrency per webhook (the mock's `webhook_concurrency`, and the loopback client's per
+//! sink), a fourth the publishers' worker threads (0: on the sinks' runtime):
+//! `fanout_phase both 9 64 1`.
 
 use std::time::Duration;
 
@@ -19,13 +21,20 @@ fn main() -> anyhow::Result<()> {
     if let Some(c) = args.get(2).and_then(|c| c.parse().ok()) {
         p.webhook_concurrency = c;
     }
+    if let Some(w) = args.get(3).and_then(|w| w.parse().ok()) {
+        p.load_workers = w;
+    }
     p.latency_window = Duration::from_millis(200);
     match phase {
         "fanout" => p.loopback = false,
         "loopback" => p.fanout = false,
+        "both" => {}
         other => anyhow::bail!("unknown phase {other:?}: fanout or loopback"),
     }
     let r = run(&p)?;
     println!("{r:#?}");
+    if p.fanout && p.loopback {
+        println!("fanout_ratio: {:.3}", r.ratio());
+    }
     Ok(())
 }
