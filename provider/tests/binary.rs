@@ -525,17 +525,29 @@ async fn auto_mtls_pins_both_certificates() {
     let wrong_pin = tls_health(&hs.socket, tls_config(&stranger.cert_der, Some(&client))).await;
     assert!(wrong_pin.is_err());
 
-    // The server is unharmed by the rejected clients and shuts down cleanly.
+    // The server is unharmed by the rejected clients and shuts down cleanly, even with a
+    // connection open that never starts its TLS handshake (the server would wait 10 s for it).
     assert_eq!(
         health(ch.clone()).await.unwrap(),
         ServingStatus::Serving as i32
     );
+    let _half_open = tokio::net::UnixStream::connect(&hs.socket)
+        .await
+        .expect("connecting without a handshake");
+    // Time for the server to accept it (without that, the test would prove nothing).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let asked = std::time::Instant::now();
     GrpcControllerClient::new(ch)
         .shutdown(tfplugin::proto::plugin::Empty {})
         .await
         .expect("GRPCController/Shutdown");
     let status = p.exit().await;
     assert!(status.success(), "{status:?}; stderr:\n{}", p.stderr());
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "shutting down took {:?}: it waited for the half-open connection",
+        asked.elapsed()
+    );
     assert!(!hs.socket.parent().unwrap().exists());
 }
 

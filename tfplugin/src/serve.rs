@@ -341,9 +341,14 @@ impl Serving {
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     connections.spawn(async move {
-                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
-                            .await
-                        {
+                        let handshake =
+                            tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                        // A half-open handshake must not hold up stopping.
+                        let handshaken = tokio::select! {
+                            handshaken = handshake => handshaken,
+                            () = stop.cancelled() => return,
+                        };
+                        match handshaken {
                             Ok(Ok(tls)) => serve_connection(tls, routes, stop).await,
                             Ok(Err(e)) => tracing::warn!(
                                 "rejected a plugin connection: TLS handshake failed: {e}"
