@@ -82,7 +82,7 @@ impl FanoutParams {
             publish_connections: 2,
             message_bytes: 256,
             backlog_messages: 512,
-            rounds: 9,
+            rounds: 15,
             first_warmup: Duration::from_millis(1500),
             loopback: true,
             fanout: true,

@@ -145,12 +145,12 @@ fn run() -> Result<Report> {
     if wants("provider") {
         let t = Instant::now();
         eprintln!(
-            "provider: terraform apply/plan of 200 momento_topic vs 200 terraform_data, 5 applies and 15 plans each (and 15 topic plans without plugin TLS) ..."
+            "provider: terraform apply/plan of 200 momento_topic vs 200 terraform_data, 5 applies and 30 plans each (and 30 topic plans without plugin TLS) ..."
         );
         let r = provider::run(&provider::ProviderParams {
             resources: 200,
             runs: 5,
-            plans_per_run: 3,
+            plans_per_run: 6,
             provider_bin: provider_bin.clone(),
             // Not `current_exe()`: the workspace build above may have replaced this binary.
             cpu_wrapper: Some(provider_bin.with_file_name("momento-bench")),
