@@ -1,14 +1,13 @@
 //! Serving a provider: go-plugin's handshake (magic cookie, protocol negotiation, unix socket,
 //! AutoMTLS, the handshake line), lifecycle (SIGINT ignored, controller shutdown), debug mode
 //! with `TF_REATTACH_PROVIDERS`, and in-process serving for tests.
+use std::convert::Infallible;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::convert::Infallible;
 
 use base64::Engine;
 use futures::Stream;

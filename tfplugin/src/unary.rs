@@ -45,35 +45,24 @@ where
     }
 }
 
-/// Reads the request body and decodes its single gRPC message.
-async fn read_message<M: prost::Message + Default>(mut body: Incoming) -> Result<M, Status> {
+/// Reads the request body (at most one message's worth) and decodes its single gRPC message.
+async fn read_message<M: prost::Message + Default>(body: Incoming) -> Result<M, Status> {
     use http_body_util::BodyExt as _;
-    // Usually the whole message arrives in one DATA frame, which is then used without a copy.
-    let mut first: Option<Bytes> = None;
-    let mut rest = BytesMut::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Status::internal(format!("reading the request: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers: a unary request carries none that matter
-        };
-        match &first {
-            None if rest.is_empty() => first = Some(data),
-            _ => {
-                if let Some(first) = first.take() {
-                    rest.extend_from_slice(&first);
-                }
-                rest.extend_from_slice(&data);
+    let collected = http_body_util::Limited::new(body, PREFIX_LEN + MAX_MESSAGE_SIZE)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                Status::resource_exhausted(format!(
+                    "the request body is over the limit of one gRPC message of \
+                     {MAX_MESSAGE_SIZE} bytes"
+                ))
+            } else {
+                Status::internal(format!("reading the request: {e}"))
             }
-        }
-        let received = first.as_ref().map_or(rest.len(), Bytes::len);
-        if received > PREFIX_LEN + MAX_MESSAGE_SIZE {
-            return Err(too_large(received - PREFIX_LEN));
-        }
-    }
-    let mut bytes = match first {
-        Some(bytes) => bytes,
-        None => rest.freeze(),
-    };
+        })?;
+    // Usually the whole message arrives in one DATA frame, which this takes without a copy.
+    let mut bytes = collected.to_bytes();
     if bytes.len() < PREFIX_LEN {
         return Err(Status::internal(
             "the request carries no complete gRPC message",
