@@ -69,6 +69,9 @@ impl ProviderResult {
     }
 }
 
+/// A refresh plan that must find no changes (`-detailed-exitcode` fails on any).
+const PLAN_ARGS: &[&str] = &["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+
 /// The plans of one round.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Plan {
@@ -89,14 +92,7 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
         plugin_dir.join("terraform-provider-momento"),
     )
     .with_context(|| format!("copying {}", p.provider_bin.display()))?;
-    let cli_config = work.path().join("cli.tfrc");
-    std::fs::write(
-        &cli_config,
-        format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"local/momento\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            plugin_dir.display()
-        ),
-    )?;
+    let cli_config = dev_overrides_config(&work.path().join("cli.tfrc"), &plugin_dir)?;
 
     // The measured variant: a launcher script in its own dev_overrides directory.
     let cpu_report = work.path().join("provider-cpu.txt");
@@ -163,7 +159,7 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
                     tf,
                     &cli_config,
                     dir,
-                    &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+                    PLAN_ARGS,
                     plan == Plan::TopicWithoutTls,
                 )?
                 .as_secs_f64();
@@ -175,13 +171,7 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
             }
             if let Some(config) = &measured_config {
                 let _ = std::fs::remove_file(&cpu_report);
-                terraform(
-                    tf,
-                    config,
-                    &topic_dir,
-                    &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
-                    false,
-                )?;
+                terraform(tf, config, &topic_dir, PLAN_ARGS, false)?;
                 out.plan_provider_cpu_runs
                     .push(read_cpu_report(&cpu_report)?);
             }
@@ -230,15 +220,20 @@ fn measured_cli_config(
     )?;
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))?;
-    let config = work.join("cli-measured.tfrc");
+    dev_overrides_config(&work.join("cli-measured.tfrc"), &dir)
+}
+
+/// Writes a CLI configuration at `path` whose `local/momento` is the provider binary in
+/// `plugin_dir`; returns `path`.
+fn dev_overrides_config(path: &Path, plugin_dir: &Path) -> Result<PathBuf> {
     std::fs::write(
-        &config,
+        path,
         format!(
             "provider_installation {{\n  dev_overrides {{\n    \"local/momento\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            dir.display()
+            plugin_dir.display()
         ),
     )?;
-    Ok(config)
+    Ok(path.to_path_buf())
 }
 
 /// The sum of the CPU seconds [`measure_cpu`] appended to `report` (one line per launch).
