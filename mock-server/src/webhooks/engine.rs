@@ -2,10 +2,10 @@
 //! `webhook_concurrency` tasks that take one delivery at a time (one lane always runs; more start
 //! while deliveries wait and end when none do, so a busy webhook spawns no task per delivery);
 //! each delivery makes its attempts (one per webhook always allowed, beyond that at most
-//! `max_inflight_deliveries` attempts in flight across all webhooks) through one pooled
-//! keep-alive HTTP client (hyper-util's, used directly: reqwest's layer on top of it cost more
-//! CPU per delivery than the signature), signs each attempt afresh, and journals every
-//! attempt and drop.
+//! `max_inflight_deliveries` attempts in flight across all webhooks) on its lane's keep-alive
+//! HTTP/1.1 connection (see [`super::connection`]: a pooled client's checkout and cross-task
+//! hand-off cost more CPU per delivery than the signature), signs each attempt afresh, and
+//! journals every attempt and drop.
 //! Retry policy lives in [`super::policy`], body and signature in [`super::signing`].
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,14 +13,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::connection::{self, Connection, Connector, IdleConnections, Target};
 use super::journal::{ErrorKind, Journal, Outcome, Record};
 use super::policy;
 use super::registry::{Hook, TopicCounters};
@@ -60,6 +57,8 @@ pub(crate) struct Lanes {
     max: usize,
     /// The queue was closed for a graceful shutdown.
     closed: AtomicBool,
+    /// Connections to the destination that no lane holds right now.
+    idle_connections: IdleConnections,
 }
 
 impl Lanes {
@@ -70,6 +69,7 @@ impl Lanes {
             idle: AtomicUsize::new(0),
             max: max.max(1),
             closed: AtomicBool::new(false),
+            idle_connections: IdleConnections::default(),
         }
     }
 
@@ -100,14 +100,10 @@ struct Answer {
     retry_after: Option<Duration>,
 }
 
-/// The delivery client: HTTP/1.1 keep-alive pool over plain TCP or rustls.
-type HttpClient =
-    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// Shared by every lane and delivery of one server.
 #[derive(Debug)]
 pub(crate) struct Engine {
-    client: HttpClient,
+    connector: Connector,
     /// Whole-attempt bound: connect, send, answer (`delivery_timeout`).
     timeout: Duration,
     pub journal: Arc<Journal>,
@@ -132,7 +128,10 @@ impl Engine {
         })?;
         Ok(Self {
             runtime,
-            client: http_client(config)?,
+            connector: {
+                install_default_crypto_provider();
+                Connector::new()?
+            },
             timeout: config.delivery_timeout,
             journal,
             global: Arc::new(Semaphore::new(config.max_inflight_deliveries.max(1))),
@@ -220,12 +219,14 @@ impl Engine {
     /// as the queue is empty.
     async fn run_lane(self: Arc<Self>, hook: Arc<Hook>, first: bool) {
         let lanes = &hook.lanes;
+        // The lane's connection while it has one (see `send`).
+        let mut connection = None;
         loop {
             if !first && hook.queued() == 0 {
                 break;
             }
             lanes.idle.fetch_add(1, Ordering::AcqRel);
-            let taken = self.take(&hook).await;
+            let taken = self.take(&hook, &mut connection).await;
             lanes.idle.fetch_sub(1, Ordering::AcqRel);
             match taken {
                 Taken::Job(job, more) => {
@@ -233,17 +234,22 @@ impl Engine {
                     if more && lanes.idle.load(Ordering::Acquire) == 0 {
                         self.add_lane(&hook);
                     }
-                    self.deliver(&hook, job).await;
+                    self.deliver(&hook, job, &mut connection).await;
                 }
                 Taken::Closed | Taken::End => break,
             }
+        }
+        if let Some(connection) = connection {
+            lanes.idle_connections.put(connection);
         }
         lanes.running.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// The next delivery of `hook`'s queue. When the webhook is deleted or the server stops,
-    /// closes the queue and journals every queued delivery as dropped.
-    async fn take(&self, hook: &Hook) -> Taken {
+    /// closes the queue and journals every queued delivery as dropped. A lane that has to wait
+    /// leaves its connection with the webhook's idle ones meanwhile, and the lane that waits on
+    /// the queue drops idle connections as they expire.
+    async fn take(&self, hook: &Hook, connection: &mut Option<Connection>) -> Taken {
         let mut queue = hook.lanes.queue.lock().await;
         // Fast path, what the select below would pick first: nothing cancelled (or closing
         // already handled) and a delivery waiting.
@@ -254,7 +260,12 @@ impl Engine {
                 return Taken::Job(job, !queue.is_empty());
             }
         }
+        let idle = &hook.lanes.idle_connections;
+        if let Some(connection) = connection.take() {
+            idle.put(connection);
+        }
         let reason = loop {
+            let expiry = idle.next_expiry();
             tokio::select! {
                 biased;
                 () = hook.deleted.cancelled() => break ErrorKind::WebhookDeleted,
@@ -270,6 +281,8 @@ impl Engine {
                         None => Taken::Closed,
                     };
                 }
+                () = tokio::time::sleep_until(expiry.unwrap_or_else(tokio::time::Instant::now)),
+                    if expiry.is_some() => idle.prune(),
             }
         };
         // Deleted or stopped: refuse new messages and journal every queued one.
@@ -281,7 +294,7 @@ impl Engine {
     }
 
     /// Makes the attempts of one delivery (on one of the webhook's lanes).
-    async fn deliver(&self, hook: &Hook, job: Job) {
+    async fn deliver(&self, hook: &Hook, job: Job, connection: &mut Option<Connection>) {
         let mut attempt = 1u32;
         loop {
             // A slot to make the attempt in: the webhook's own reserved one, else one of the
@@ -330,7 +343,7 @@ impl Engine {
                 () = self.stop.cancelled() => {
                     return self.drop_job(hook, &job, attempt, ErrorKind::Shutdown);
                 }
-                result = self.send(&settings.uri, body, signature) => result,
+                result = self.send(hook, connection, &settings.target, body, signature) => result,
             };
             drop(slot);
             let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -406,64 +419,105 @@ impl Engine {
         }
     }
 
-    /// One signed POST within `delivery_timeout`. Reads (and discards) at most
-    /// [`MAX_ANSWER_BYTES`] of the answer so the connection can go back to the pool.
+    /// One signed POST within `delivery_timeout`, on the lane's connection if it still goes to
+    /// `target` and is open, else on an idle one of the webhook's, else on a new one. A request
+    /// that an idle connection turns out unable to take (the destination closed it meanwhile)
+    /// goes out once more on a new connection; hyper hands such a request back unsent. Reads
+    /// (and discards) at most [`MAX_ANSWER_BYTES`] of the answer; the connection is kept only
+    /// when the whole answer was read.
     async fn send(
         &self,
-        uri: &Result<http::Uri, String>,
+        hook: &Hook,
+        connection: &mut Option<Connection>,
+        target: &Result<Target, String>,
         body: Vec<u8>,
         signature: [u8; 64],
     ) -> Result<Answer, (ErrorKind, String)> {
-        let uri = uri
+        let target = target
             .as_ref()
             .map_err(|err| (ErrorKind::Request, err.clone()))?;
         let signature = HeaderValue::from_bytes(&signature)
             .map_err(|err| (ErrorKind::Request, format!("bad signature header: {err}")))?;
-        let request = http::Request::post(uri.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, HeaderValue::from_static(signing::USER_AGENT))
-            .header(ACCEPT, HeaderValue::from_static("*/*"))
-            .header(signing::SIGNATURE_HEADER, signature)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|err| {
-                (
-                    ErrorKind::Request,
-                    format!("cannot build the request: {err}"),
-                )
-            })?;
+        let mut request = target.post(body).map_err(|err| {
+            (
+                ErrorKind::Request,
+                format!("cannot build the request: {err}"),
+            )
+        })?;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(signing::USER_AGENT));
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        headers.insert(signing::SIGNATURE_HEADER, signature);
+
         let exchange = async {
-            let response = self.client.request(request).await.map_err(classify)?;
-            let status = response.status().as_u16();
-            let retry_after = policy::retry_after(
-                status,
-                response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok()),
-            );
-            let mut body = response.into_body();
-            let mut read = 0usize;
-            // An error while reading the answer does not change the verdict: the status came.
-            while let Some(Ok(frame)) = body.frame().await {
-                read += frame.data_ref().map_or(0, Bytes::len);
-                if read > MAX_ANSWER_BYTES {
-                    break;
+            let mut request = request;
+            loop {
+                let held = connection
+                    .take()
+                    .filter(|c| c.serves(target))
+                    .and_then(|mut c| c.is_open().then_some(c));
+                let reused = held.or_else(|| hook.lanes.idle_connections.take(target));
+                let fresh = reused.is_none();
+                let open = match reused {
+                    Some(open) => open,
+                    None => self
+                        .connector
+                        .open(target)
+                        .await
+                        .map_err(|err| (ErrorKind::Connect, clip(err.0)))?,
+                };
+                let open = connection.insert(open);
+                let response = match open.send(request).await {
+                    Ok(response) => response,
+                    Err(mut err) => {
+                        *connection = None;
+                        match err.take_message() {
+                            Some(unsent) if !fresh => {
+                                request = unsent;
+                                continue;
+                            }
+                            _ => {
+                                let detail =
+                                    connection::chain("error sending the request", err.error());
+                                return Err((ErrorKind::Request, clip(detail)));
+                            }
+                        }
+                    }
+                };
+                let status = response.status().as_u16();
+                let retry_after = policy::retry_after(
+                    status,
+                    response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok()),
+                );
+                // An error while reading the answer does not change the verdict: the status
+                // came. It only means the connection is not reused.
+                if !open.discard(response.into_body(), MAX_ANSWER_BYTES).await {
+                    *connection = None;
                 }
+                return Ok(Answer {
+                    status,
+                    retry_after,
+                });
             }
-            Ok(Answer {
-                status,
-                retry_after,
-            })
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err((
-                ErrorKind::Timeout,
-                format!(
-                    "no complete answer from {uri} within {} ms (--delivery-timeout-ms)",
-                    self.timeout.as_millis()
-                ),
-            )),
+            Err(_) => {
+                // Whatever the connection was doing, it cannot take another request.
+                *connection = None;
+                Err((
+                    ErrorKind::Timeout,
+                    format!(
+                        "no complete answer from {} within {} ms (--delivery-timeout-ms)",
+                        target.uri,
+                        self.timeout.as_millis()
+                    ),
+                ))
+            }
         }
     }
 
@@ -492,36 +546,6 @@ impl Engine {
     }
 }
 
-/// The one HTTP client of a server: HTTP/1.1 keep-alive pool, TCP_NODELAY, no redirects, no
-/// proxies, rustls (aws-lc-rs) with webpki roots for `https` destinations. Connecting is part of
-/// the attempt that [`Engine::send`] bounds by `delivery_timeout` (a slow connect is a timeout).
-fn http_client(config: &Config) -> Result<HttpClient, String> {
-    install_default_crypto_provider();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    // ALPN: hyper-rustls offers http/1.1 itself (`enable_http1`).
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| format!("cannot set up TLS for webhook deliveries: {err}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let mut tcp = HttpConnector::new();
-    tcp.set_nodelay(true);
-    tcp.enforce_http(false);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
-    Ok(
-        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_max_idle_per_host(config.max_inflight_deliveries.max(1))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector),
-    )
-}
-
 /// Makes aws-lc-rs the process-wide default rustls provider, unless one is set already.
 ///
 /// The workspace builds rustls with both aws-lc-rs (here) and ring (tfplugin's AutoMTLS), so
@@ -536,24 +560,13 @@ pub fn install_default_crypto_provider() {
     }
 }
 
-/// Sorts a transport error into a journal kind, with its cause chain as the detail.
-fn classify(err: hyper_util::client::legacy::Error) -> (ErrorKind, String) {
-    let kind = if err.is_connect() {
-        ErrorKind::Connect
-    } else {
-        ErrorKind::Request
-    };
-    let mut detail = format!("error sending the request: {err}");
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
+/// A journal detail of at most [`MAX_DETAIL_CHARS`] characters.
+fn clip(detail: String) -> String {
     if detail.chars().count() > MAX_DETAIL_CHARS {
-        detail = detail.chars().take(MAX_DETAIL_CHARS).collect::<String>() + "…";
+        detail.chars().take(MAX_DETAIL_CHARS).collect::<String>() + "…"
+    } else {
+        detail
     }
-    (kind, detail)
 }
 
 /// Now, in milliseconds since the Unix epoch.

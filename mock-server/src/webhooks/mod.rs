@@ -4,8 +4,10 @@
 //!
 //! Files: `registry` (webhooks by cache/name and by topic, counters), `secret` (secret format),
 //! `signing` (body and signature), `policy` (retries, rate limit), `engine` (queues, lanes,
-//! HTTP), `journal` (delivery records and waits), `sink` (received requests).
+//! attempts), `connection` (the lanes' HTTP/1.1 connections), `journal` (delivery records and
+//! waits), `sink` (received requests).
 
+mod connection;
 mod engine;
 pub mod journal;
 pub mod policy;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use super::connection::Target;
 use super::engine::{Job, Lanes};
 use super::policy::RateLimiter;
 use super::secret::Secret;
@@ -23,9 +24,9 @@ pub(crate) struct HookSettings {
     pub destination: Arc<str>,
     /// The destination parsed (validation, sink matching).
     pub url: url::Url,
-    /// The same as the request target, converted once (not per delivery); `Err` holds why the
-    /// URL cannot be sent to.
-    pub uri: Result<http::Uri, String>,
+    /// Where deliveries go, worked out once (not per delivery); `Err` holds why the URL cannot
+    /// be sent to.
+    pub target: Result<Target, String>,
     pub secret: Secret,
     /// HMAC state keyed with `secret`, cloned per signature.
     pub signer: Signer,
@@ -34,14 +35,11 @@ pub(crate) struct HookSettings {
 impl HookSettings {
     pub fn new(topic: Arc<str>, destination: String, url: url::Url, secret: Secret) -> Self {
         let signer = signing::signer(secret.expose());
-        let uri = url
-            .as_str()
-            .parse::<http::Uri>()
-            .map_err(|err| format!("the destination {url} cannot be requested: {err}"));
+        let target = Target::new(url.as_str());
         Self {
             topic,
             destination: Arc::from(destination),
-            uri,
+            target,
             url,
             secret,
             signer,
