@@ -180,6 +180,17 @@ fn run() -> Result<Report> {
             r.plan_ratio_minus_provider_cpu(),
             None,
         );
+        // The mock's share (answering the provider's reads), and where a provider and server
+        // that cost nothing would land: what is left is Terraform's own cost of a plugin.
+        report.metric("plan_mock_cpu_s", r.plan_mock_cpu_s, None);
+        report.metric(
+            "plan_ratio_minus_provider_and_mock_cpu",
+            r.plan_ratio_minus_provider_and_mock_cpu(),
+            None,
+        );
+        // CPU time of terraform and what it launched, per plan (2 cores: CPU can exceed wall).
+        report.metric("plan_topic_cpu_s", r.plan_topic_cpu_s, None);
+        report.metric("plan_terraform_data_cpu_s", r.plan_data_cpu_s, None);
         report.meta("terraform_version", r.terraform_version.clone());
         report.meta("apply_topic_runs_s", r.apply_topic_runs.clone());
         report.meta("apply_terraform_data_runs_s", r.apply_data_runs.clone());
@@ -190,6 +201,12 @@ fn run() -> Result<Report> {
             r.plan_topic_without_tls_runs.clone(),
         );
         report.meta("plan_provider_cpu_runs_s", r.plan_provider_cpu_runs.clone());
+        report.meta("plan_mock_cpu_runs_s", r.plan_mock_cpu_runs.clone());
+        report.meta("plan_topic_cpu_runs_s", r.plan_topic_cpu_runs.clone());
+        report.meta(
+            "plan_terraform_data_cpu_runs_s",
+            r.plan_data_cpu_runs.clone(),
+        );
         report.meta("duration_provider_s", t.elapsed().as_secs_f64());
     }
     if wants("handshake") {

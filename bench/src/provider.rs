@@ -11,7 +11,11 @@
 //!
 //! With a `cpu_wrapper` (the `momento-bench` binary), each round also runs one untimed topic plan
 //! with the provider started through `momento-bench --measure-cpu`, which reports the CPU time
-//! (user + system) of the provider's processes: the provider's own share of a plan's cost.
+//! (user + system) of the provider's processes: the provider's own share of a plan's cost. The
+//! same plan measures this process's CPU time, which is the mock answering the provider's reads
+//! (nothing else here runs meanwhile). Every timed plan also records the CPU time of the
+//! `terraform` process and what it launched, so one run splits a plan's CPU between Terraform,
+//! the provider and the mock.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -50,6 +54,16 @@ pub struct ProviderResult {
     /// without a `cpu_wrapper`.
     pub plan_provider_cpu_runs: Vec<f64>,
     pub plan_provider_cpu_s: f64,
+    /// CPU seconds of the mock (this process) in the same measured plans; empty without a
+    /// `cpu_wrapper`.
+    pub plan_mock_cpu_runs: Vec<f64>,
+    pub plan_mock_cpu_s: f64,
+    /// CPU seconds of `terraform` and its children (the provider) in each timed topic plan, and
+    /// of `terraform` in each timed `terraform_data` plan.
+    pub plan_topic_cpu_runs: Vec<f64>,
+    pub plan_data_cpu_runs: Vec<f64>,
+    pub plan_topic_cpu_s: f64,
+    pub plan_data_cpu_s: f64,
 }
 
 impl ProviderResult {
@@ -66,6 +80,11 @@ impl ProviderResult {
     /// of where a provider that cost nothing would land (Terraform's own cost of any plugin).
     pub fn plan_ratio_minus_provider_cpu(&self) -> f64 {
         (self.plan_topic_s - self.plan_provider_cpu_s) / self.plan_data_s.max(1e-9)
+    }
+    /// The same with the mock's CPU time (answering the provider's reads) taken off as well.
+    pub fn plan_ratio_minus_provider_and_mock_cpu(&self) -> f64 {
+        (self.plan_topic_s - self.plan_provider_cpu_s - self.plan_mock_cpu_s)
+            / self.plan_data_s.max(1e-9)
     }
 }
 
@@ -155,6 +174,7 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
                 } else {
                     &topic_dir
                 };
+                let children = cpu_seconds(libc::RUSAGE_CHILDREN)?;
                 let took = terraform(
                     tf,
                     &cli_config,
@@ -163,15 +183,25 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
                     plan == Plan::TopicWithoutTls,
                 )?
                 .as_secs_f64();
+                let cpu = cpu_seconds(libc::RUSAGE_CHILDREN)? - children;
                 match plan {
-                    Plan::Topic => out.plan_topic_runs.push(took),
-                    Plan::Data => out.plan_data_runs.push(took),
+                    Plan::Topic => {
+                        out.plan_topic_runs.push(took);
+                        out.plan_topic_cpu_runs.push(cpu);
+                    }
+                    Plan::Data => {
+                        out.plan_data_runs.push(took);
+                        out.plan_data_cpu_runs.push(cpu);
+                    }
                     Plan::TopicWithoutTls => out.plan_topic_without_tls_runs.push(took),
                 }
             }
             if let Some(config) = &measured_config {
                 let _ = std::fs::remove_file(&cpu_report);
+                let mock_before = cpu_seconds(libc::RUSAGE_SELF)?;
                 terraform(tf, config, &topic_dir, PLAN_ARGS, false)?;
+                out.plan_mock_cpu_runs
+                    .push(cpu_seconds(libc::RUSAGE_SELF)? - mock_before);
                 out.plan_provider_cpu_runs
                     .push(read_cpu_report(&cpu_report)?);
             }
@@ -193,6 +223,9 @@ pub fn run(p: &ProviderParams) -> Result<ProviderResult> {
     out.plan_data_s = median(&out.plan_data_runs);
     out.plan_topic_without_tls_s = median(&out.plan_topic_without_tls_runs);
     out.plan_provider_cpu_s = median(&out.plan_provider_cpu_runs);
+    out.plan_mock_cpu_s = median(&out.plan_mock_cpu_runs);
+    out.plan_topic_cpu_s = median(&out.plan_topic_cpu_runs);
+    out.plan_data_cpu_s = median(&out.plan_data_cpu_runs);
     drop(mock);
     mock_rt.shutdown_background();
     Ok(out)
@@ -260,18 +293,7 @@ pub fn measure_cpu(report: &Path, program: &Path, args: &[std::ffi::OsString]) -
         .status()
         .with_context(|| format!("starting {}", program.display()))?;
     // This process's only child has been waited for, so the children's usage is its usage.
-    // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        anyhow::ensure!(
-            libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0,
-            "getrusage failed: {}",
-            std::io::Error::last_os_error()
-        );
-        usage
-    };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    let cpu = cpu_seconds(libc::RUSAGE_CHILDREN)?;
     use std::io::Write as _;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -280,6 +302,23 @@ pub fn measure_cpu(report: &Path, program: &Path, args: &[std::ffi::OsString]) -
         .with_context(|| format!("opening {}", report.display()))?;
     writeln!(file, "{cpu:.6}")?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// CPU seconds (user + system) so far of this process (`RUSAGE_SELF`, all its threads) or of
+/// its children that have been waited for (`RUSAGE_CHILDREN`).
+fn cpu_seconds(who: libc::c_int) -> Result<f64> {
+    // SAFETY: getrusage writes into the zeroed struct it is given and reads nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        anyhow::ensure!(
+            libc::getrusage(who, &mut usage) == 0,
+            "getrusage failed: {}",
+            std::io::Error::last_os_error()
+        );
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(seconds(usage.ru_utime) + seconds(usage.ru_stime))
 }
 
 /// Runs one terraform command that must succeed (a plan must find no changes); its wall time.

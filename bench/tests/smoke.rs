@@ -128,6 +128,9 @@ fn binaries_provider_handshake_memory() {
         p.plan_data_s,
         p.plan_topic_without_tls_s,
         p.plan_provider_cpu_s,
+        p.plan_mock_cpu_s,
+        p.plan_topic_cpu_s,
+        p.plan_data_cpu_s,
     ] {
         assert!(t > 0.0, "{p:?}");
     }
