@@ -58,7 +58,7 @@ install:
 terraform:
 	bash scripts/install-terraform.sh 1.15.5 1.0.3
 
-## bench: the benchmark suite, release build, ~7 minutes, loopback only (see BENCHMARKS.md);
+## bench: the benchmark suite, release build, ~4 minutes after it, loopback only (see BENCHMARKS.md);
 ## prints a table and writes target/bench/results.json. A subset: make bench BENCH_ARGS="--only fanout"
 ## One build of every binary (the suite itself runs the provider and mock it builds here).
 bench:
