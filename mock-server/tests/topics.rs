@@ -1,5 +1,5 @@
-//! The topic extension `momento_mock.topics.v1.Topics` (create, get with counters, list, delete
-//! and the new page after a delete), `--strict-topics`, and what deleting a cache does to its
+//! The topic extension `momento_mock.topics.v1.Topics` (create, get with counters, get several,
+//! list, delete and the new page after a delete), `--strict-topics`, and what deleting a cache does to its
 //! topics and subscriptions.
 
 mod common;
@@ -7,7 +7,8 @@ mod pubsub_support;
 
 use common::{channel, start_mock_with, within};
 use momento_mock::proto::topics::{
-    CreateTopicRequest, DeleteTopicRequest, GetTopicRequest, ListTopicsRequest, Topic, TopicId,
+    CreateTopicRequest, DeleteTopicRequest, GetTopicRequest, GetTopicsRequest, ListTopicsRequest,
+    Topic, TopicId,
 };
 use momento_mock::Config;
 use momento_protos::control_client::scs_control_client::ScsControlClient;
@@ -172,6 +173,65 @@ async fn create_get_list_delete_with_counters() {
     let item = next_item(&mut stream).await;
     assert_eq!(item.topic_sequence_number, 1);
     assert!(item.sequence_page > first_page, "{item:?} vs {first_page}");
+    mock.shutdown().await;
+}
+
+/// `GetTopics`: the named topics that exist, in the order asked, as `GetTopic` answers each.
+async fn get_topics(
+    client: &mut Topics,
+    cache: &str,
+    names: &[&str],
+) -> Result<Vec<(String, bool)>, Status> {
+    within(
+        "GetTopics",
+        client.get_topics(GetTopicsRequest {
+            cache_name: cache.to_owned(),
+            topic_names: names.iter().map(|n| (*n).to_owned()).collect(),
+        }),
+    )
+    .await
+    .map(|r| {
+        r.into_inner()
+            .topics
+            .into_iter()
+            .map(|t| (t.id.expect("an id").topic_name, t.declared))
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn get_topics_answers_several_topics_at_once() {
+    let mock = start_mock_with(Config::ephemeral()).await;
+    create_cache(&mock, "c").await;
+    let mut topics = topics(&mock).await;
+    let mut client = pubsub(&mock).await;
+    create_topic(&mut topics, "c", "b").await.unwrap();
+    create_topic(&mut topics, "c", "a").await.unwrap();
+    publish(&mut client, "c", "used", text("x")).await.unwrap();
+
+    assert_eq!(
+        get_topics(&mut topics, "c", &["b", "never", "used", "a"])
+            .await
+            .unwrap(),
+        [
+            ("b".to_owned(), true),
+            ("used".to_owned(), false),
+            ("a".to_owned(), true)
+        ]
+    );
+    assert_eq!(get_topics(&mut topics, "c", &[]).await.unwrap(), []);
+    // A cache that does not exist holds no topics (GetTopic answers NOT_FOUND for each).
+    assert_eq!(
+        get_topics(&mut topics, "missing", &["a"]).await.unwrap(),
+        []
+    );
+    let err = get_topics(&mut topics, "c", &["a", ""]).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    let many: Vec<String> = (0..1001).map(|i| format!("t{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let err = get_topics(&mut topics, "c", &many).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("at most 1000"), "{err:?}");
     mock.shutdown().await;
 }
 

@@ -1,5 +1,6 @@
 //! The provider's Momento client: one gRPC channel to the configured endpoint with the API key
 //! on every call, and errors turned into diagnostics that name the endpoint and the fix.
+use std::sync::Arc;
 use std::time::Duration;
 
 use momento_protos::control_client as control;
@@ -15,6 +16,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 use crate::config::{ApiKey, Endpoint};
+use crate::topic_reads::{Batch, Read, TopicReads};
 
 /// Adds `authorization: <key>` to every call (Momento sends the key without `Bearer`).
 #[derive(Clone)]
@@ -38,6 +40,8 @@ pub struct MomentoClient {
     control: ScsControlClient<Authed>,
     webhooks: WebhookClient<Authed>,
     topics: TopicsClient<Authed>,
+    /// Topic reads that run at the same time share calls (see [`TopicReads`]).
+    topic_reads: Arc<TopicReads>,
 }
 
 /// A webhook as the server reports it (secrets are fetched separately).
@@ -104,6 +108,7 @@ impl MomentoClient {
             control: ScsControlClient::with_interceptor(channel.clone(), auth.clone()),
             webhooks: WebhookClient::with_interceptor(channel.clone(), auth.clone()),
             topics: TopicsClient::with_interceptor(channel, auth),
+            topic_reads: Arc::default(),
         })
     }
 
@@ -327,6 +332,39 @@ impl MomentoClient {
             Err(s) if s.code() == Code::NotFound => Ok(TopicSupport::Supported(None)),
             Err(s) if s.code() == Code::Unimplemented => Ok(TopicSupport::Unsupported),
             Err(s) => Err(self.error(&format!("reading topic {topic:?} in cache {cache:?}"), s)),
+        }
+    }
+
+    /// Like [`Self::get_topic`], for a refresh: reads of the same cache that run at the same time
+    /// share one `GetTopics` call (none of them gets an answer older than its own start).
+    pub async fn read_topic(
+        &self,
+        cache: &str,
+        topic: &str,
+    ) -> Result<TopicSupport<Option<topics_pb::Topic>>, Diagnostics> {
+        let fetch = |cache: String, names: Vec<String>| async move {
+            let req = topics_pb::GetTopicsRequest {
+                cache_name: cache,
+                topic_names: names,
+            };
+            match self.topics.clone().get_topics(req).await {
+                Ok(r) => Batch::Found(Arc::new(
+                    r.into_inner()
+                        .topics
+                        .into_iter()
+                        .filter_map(|t| Some((t.id.as_ref()?.topic_name.clone(), t)))
+                        .collect(),
+                )),
+                Err(s) if s.code() == Code::Unimplemented => Batch::Unsupported,
+                Err(s) => Batch::Failed(s),
+            }
+        };
+        match self.topic_reads.read(cache, topic, fetch).await {
+            Read::Found(found) => Ok(TopicSupport::Supported(found)),
+            Read::Alone => self.get_topic(cache, topic).await,
+            Read::Failed(s) => {
+                Err(self.error(&format!("reading topic {topic:?} in cache {cache:?}"), s))
+            }
         }
     }
 

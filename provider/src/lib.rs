@@ -8,6 +8,7 @@ pub mod docs;
 pub mod names;
 pub mod provider;
 pub mod topic;
+pub mod topic_reads;
 pub mod webhook;
 pub mod webhook_secret;
 pub mod webhooks_data_source;

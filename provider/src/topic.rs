@@ -123,7 +123,7 @@ impl Resource<MomentoClient> for TopicResource {
         state: Topic,
     ) -> Result<Option<Topic>, Diagnostics> {
         Ok(
-            match client.get_topic(&state.cache_name, &state.name).await? {
+            match client.read_topic(&state.cache_name, &state.name).await? {
                 TopicSupport::Supported(Some(t)) if t.declared => {
                     Some(Topic::existing(state.cache_name, state.name))
                 }

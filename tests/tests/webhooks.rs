@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use acceptance::momento::{closed_port_url, subscribe};
-use acceptance::{verify_signature, DeliveryFilter, Harness, ImportVia, Receiver, Step, TestCase};
+use acceptance::{
+    planned_actions, verify_signature, DeliveryFilter, Harness, ImportVia, Receiver, Step, TestCase,
+};
 use anyhow::{ensure, Context as _, Result};
 use futures::FutureExt;
 use serde_json::Value as Json;
@@ -452,6 +454,39 @@ async fn out_of_band_webhook_changes_show_in_the_next_plan() {
                 .boxed()
             })
             .expect_actions("momento_webhook.w", &["create"])
+            .plan_only()
+            .expect_non_empty_plan(),
+    ])
+    .run()
+    .await;
+}
+
+/// Terraform refreshes topics ten at a time and the provider shares calls between reads of one
+/// cache that run together: the topics deleted out of band, and only those, are planned again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_band_topic_deletions_show_in_the_next_plan() {
+    const GONE: [usize; 3] = [3, 17, 38];
+    let body = "resource \"momento_cache\" \"c\" {\n  name = \"many\"\n}\nresource \"momento_topic\" \"t\" {\n  count      = 40\n  cache_name = momento_cache.c.name\n  name       = \"t${count.index}\"\n}\n";
+    TestCase::new(vec![
+        Step::new(body),
+        Step::new(body)
+            .before(|h| {
+                async move {
+                    for i in GONE {
+                        h.mock().topics().delete_topic("many", &format!("t{i}"))?;
+                    }
+                    Ok(())
+                }
+                .boxed()
+            })
+            .plan_check(|plan| {
+                for i in 0..40 {
+                    let actions = planned_actions(plan, &format!("momento_topic.t[{i}]"))?;
+                    let expected = if GONE.contains(&i) { "create" } else { "no-op" };
+                    ensure!(actions == [expected], "momento_topic.t[{i}]: {actions:?}");
+                }
+                Ok(())
+            })
             .plan_only()
             .expect_non_empty_plan(),
     ])

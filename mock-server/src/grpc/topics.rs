@@ -1,16 +1,19 @@
 //! `momento_mock.topics.v1.Topics`: the mock's topic extension (Momento has no topic RPCs) —
-//! declare, inspect (with counters from the hub and webhook counters from the fan-out), list and
-//! delete topics, over the [`TopicHub`].
+//! declare, inspect one or several (with counters from the hub and webhook counters from the
+//! fan-out), list and delete topics, over the [`TopicHub`].
 
 use tonic::{Request, Response, Status};
 
 use crate::proto::topics::topics_server::Topics;
 use crate::proto::topics::{
     CreateTopicRequest, CreateTopicResponse, DeleteTopicRequest, DeleteTopicResponse,
-    GetTopicRequest, GetTopicResponse, ListTopicsRequest, ListTopicsResponse, Topic, TopicId,
-    TopicStats,
+    GetTopicRequest, GetTopicResponse, GetTopicsRequest, GetTopicsResponse, ListTopicsRequest,
+    ListTopicsResponse, Topic, TopicId, TopicStats,
 };
-use crate::pubsub::{TopicHub, TopicInfo};
+use crate::pubsub::{PubSubError, TopicHub, TopicInfo};
+
+/// Most names one `GetTopics` call takes.
+const MAX_GET_TOPICS: usize = 1000;
 
 /// The topic extension service over the hub.
 #[derive(Debug, Clone)]
@@ -47,6 +50,28 @@ impl Topics for TopicsService {
         Ok(Response::new(GetTopicResponse {
             topic: Some(to_proto(&info)),
         }))
+    }
+
+    async fn get_topics(
+        &self,
+        request: Request<GetTopicsRequest>,
+    ) -> Result<Response<GetTopicsResponse>, Status> {
+        let request = request.into_inner();
+        if request.topic_names.len() > MAX_GET_TOPICS {
+            return Err(Status::invalid_argument(format!(
+                "GetTopics takes at most {MAX_GET_TOPICS} topic_names, got {}: split the request",
+                request.topic_names.len()
+            )));
+        }
+        let mut topics = Vec::with_capacity(request.topic_names.len());
+        for name in &request.topic_names {
+            match self.hub.topic_info(&request.cache_name, name) {
+                Ok(info) => topics.push(to_proto(&info)),
+                Err(PubSubError::CacheNotFound(_) | PubSubError::TopicNotFound { .. }) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(Response::new(GetTopicsResponse { topics }))
     }
 
     async fn list_topics(
