@@ -81,16 +81,14 @@ impl TopicReads {
         let reads = self.cache(cache);
         let (mut answer, leads) = {
             let mut next = reads.next.lock().unwrap_or_else(PoisonError::into_inner);
-            match next.as_mut() {
-                // Join the batch that has not started, unless it is full or its leader is gone.
-                Some(p) if p.names.len() < MAX_BATCH && p.answer.has_changed().is_ok() => {
+            // The batch that has not started, unless its leader is gone (then start anew).
+            match next.as_mut().filter(|p| p.answer.has_changed().is_ok()) {
+                Some(p) if p.names.len() >= MAX_BATCH => return Read::Alone,
+                Some(p) => {
                     p.names.push(topic.to_owned());
                     (p.answer.clone(), None)
                 }
-                Some(p) if p.names.len() >= MAX_BATCH && p.answer.has_changed().is_ok() => {
-                    return Read::Alone;
-                }
-                _ => {
+                None => {
                     let (sender, receiver) = watch::channel(None);
                     let id = self.ids.fetch_add(1, Ordering::Relaxed);
                     *next = Some(Pending {
