@@ -108,7 +108,7 @@ impl MomentoClient {
             control: ScsControlClient::with_interceptor(channel.clone(), auth.clone()),
             webhooks: WebhookClient::with_interceptor(channel.clone(), auth.clone()),
             topics: TopicsClient::with_interceptor(channel, auth),
-            topic_reads: Arc::default(),
+            topic_reads: Arc::new(TopicReads::new(CALL_TIMEOUT)),
         })
     }
 

@@ -6,11 +6,15 @@
 //! so every answer is at least as fresh as a `GetTopic` sent when the read began. When the server
 //! has no `GetTopics` (an older momento-mock; real Momento has no topic RPCs at all), or the read
 //! leading a batch was cancelled, each read falls back to its own `GetTopic`.
+//!
+//! A read is allowed one call's time in all, from when it began: waiting for the call in flight
+//! counts against it, so a server that hangs fails every read after that time, not twice it.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use momento_wire::topics as topics_pb;
 use tokio::sync::watch;
@@ -53,8 +57,9 @@ struct CacheReads {
 }
 
 /// The coalescing state of one provider process.
-#[derive(Default)]
 pub struct TopicReads {
+    /// Time allowed for a read, from its start to its answer.
+    budget: Duration,
     caches: Mutex<HashMap<String, Arc<CacheReads>>>,
     /// Cleared once the server answers `GetTopics` with UNIMPLEMENTED.
     unsupported: AtomicBool,
@@ -68,6 +73,16 @@ impl std::fmt::Debug for TopicReads {
 }
 
 impl TopicReads {
+    /// Coalescing reads that each get at most `budget` (the time allowed for one call).
+    pub fn new(budget: Duration) -> Self {
+        Self {
+            budget,
+            caches: Mutex::default(),
+            unsupported: AtomicBool::default(),
+            ids: AtomicU64::default(),
+        }
+    }
+
     /// Reads `topic` of `cache`, sharing a `fetch(cache, names)` call with the reads of the same
     /// cache that wait at the same time.
     pub async fn read<F, Fut>(&self, cache: &str, topic: &str, fetch: F) -> Read
@@ -78,6 +93,7 @@ impl TopicReads {
         if self.unsupported.load(Ordering::Relaxed) {
             return Read::Alone;
         }
+        let deadline = tokio::time::Instant::now() + self.budget;
         let reads = self.cache(cache);
         let (mut answer, leads) = {
             let mut next = reads.next.lock().unwrap_or_else(PoisonError::into_inner);
@@ -101,22 +117,26 @@ impl TopicReads {
             }
         };
         if let Some((id, sender)) = leads {
-            // Wait for the call in flight, and let the reads that have already arrived (their
-            // tasks are ready to run) join; then take this batch: later reads start the next.
-            let _turn = reads.turn.lock().await;
-            tokio::task::yield_now().await;
-            let names = {
-                let mut next = reads.next.lock().unwrap_or_else(PoisonError::into_inner);
-                match next.take() {
-                    Some(p) if p.id == id => p.names,
-                    other => {
-                        // Not ours (cannot happen while this read holds the sender): leave it.
-                        *next = other;
-                        vec![topic.to_owned()]
-                    }
+            let lead = async {
+                // Wait for the call in flight, and let the reads that have already arrived
+                // (their tasks are ready to run) join; then take this batch: later reads start
+                // the next.
+                let _turn = reads.turn.lock().await;
+                tokio::task::yield_now().await;
+                let names = take_batch(&reads.next, id).unwrap_or_else(|| vec![topic.to_owned()]);
+                fetch(cache.to_owned(), names).await
+            };
+            let batch = match tokio::time::timeout_at(deadline, lead).await {
+                Ok(batch) => batch,
+                Err(_) => {
+                    // Reads that joined while this one waited get the same answer.
+                    take_batch(&reads.next, id);
+                    Batch::Failed(Status::deadline_exceeded(format!(
+                        "no answer within {:?}",
+                        self.budget
+                    )))
                 }
             };
-            let batch = fetch(cache.to_owned(), names).await;
             if matches!(batch, Batch::Unsupported) {
                 self.unsupported.store(true, Ordering::Relaxed);
             }
@@ -137,6 +157,20 @@ impl TopicReads {
     fn cache(&self, cache: &str) -> Arc<CacheReads> {
         let mut caches = self.caches.lock().unwrap_or_else(PoisonError::into_inner);
         caches.entry(cache.to_owned()).or_default().clone()
+    }
+}
+
+/// Takes the waiting batch `id` out of `next`, so that no more reads join it; `None` (and `next`
+/// left alone) when the waiting batch is another one, which cannot happen while the read that
+/// leads `id` holds its answer's sender.
+fn take_batch(next: &Mutex<Option<Pending>>, id: u64) -> Option<Vec<String>> {
+    let mut next = next.lock().unwrap_or_else(PoisonError::into_inner);
+    match next.take() {
+        Some(p) if p.id == id => Some(p.names),
+        other => {
+            *next = other;
+            None
+        }
     }
 }
 
@@ -179,7 +213,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_reads_share_calls_and_get_their_own_answers() {
-        let reads = Arc::new(TopicReads::default());
+        let reads = Arc::new(TopicReads::new(Duration::from_secs(30)));
         let server = Arc::new(Server::default());
         let mut tasks = Vec::new();
         for i in 0..40 {
@@ -220,7 +254,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_never_takes_the_answer_of_a_call_that_started_before_it() {
-        let reads = Arc::new(TopicReads::default());
+        let reads = Arc::new(TopicReads::new(Duration::from_secs(30)));
         let started = Arc::new(tokio::sync::Notify::new());
         let release = Arc::new(tokio::sync::Notify::new());
         let first = {
@@ -263,7 +297,7 @@ mod tests {
 
     #[tokio::test]
     async fn failures_reach_every_read_and_unimplemented_sends_reads_alone() {
-        let reads = TopicReads::default();
+        let reads = TopicReads::new(Duration::from_secs(30));
         let read = reads
             .read("c", "t", |_, _| async {
                 Batch::Failed(Status::unavailable("down"))
@@ -284,9 +318,48 @@ mod tests {
         assert!(matches!(read, Read::Alone));
     }
 
+    /// A server that never answers: a read that waits for the hung call in flight still fails
+    /// one budget after it began (not one budget after that call ends), and so does every read
+    /// that joined it.
+    #[tokio::test(start_paused = true)]
+    async fn a_hung_server_fails_each_read_one_budget_after_it_began() {
+        let budget = Duration::from_secs(30);
+        let reads = Arc::new(TopicReads::new(budget));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let start = tokio::time::Instant::now();
+        let read_at = |after: Duration, name: &'static str| {
+            let (reads, calls) = (reads.clone(), calls.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let read = reads
+                    .read("c", name, |_, _| async move {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        std::future::pending::<Batch>().await
+                    })
+                    .await;
+                (read, start.elapsed())
+            })
+        };
+        // "a" leads the first call; "b" leads the next batch while that call hangs, and "c"
+        // joins "b"'s batch.
+        let a = read_at(Duration::ZERO, "a");
+        let b = read_at(Duration::from_secs(10), "b");
+        let c = read_at(Duration::from_secs(20), "c");
+        for (task, began) in [(a, 0), (b, 10), (c, 10)] {
+            let (read, at) = task.await.unwrap();
+            assert!(
+                matches!(&read, Read::Failed(s) if s.code() == tonic::Code::DeadlineExceeded
+                    && s.message() == "no answer within 30s"),
+                "{read:?}"
+            );
+            assert_eq!(at, Duration::from_secs(began) + budget);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one call per batch");
+    }
+
     #[tokio::test]
     async fn a_cancelled_leader_sends_its_followers_alone() {
-        let reads = Arc::new(TopicReads::default());
+        let reads = Arc::new(TopicReads::new(Duration::from_secs(30)));
         let entered = Arc::new(tokio::sync::Notify::new());
         let leader = {
             let (reads, entered) = (reads.clone(), entered.clone());
