@@ -1,6 +1,7 @@
 //! The real `terraform-provider-momento` binary as Terraform and users run it: refusing to run by
 //! hand, protocol negotiation, the go-plugin handshake line, plaintext and AutoMTLS serving on a
-//! unix socket, SIGINT ignored, GRPCController shutdown, and `--debug` reattach mode.
+//! unix socket, SIGINT ignored, GRPCController shutdown, stopping once Terraform is gone, and
+//! `--debug` reattach mode.
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -318,6 +319,96 @@ async fn handshake_serve_ignore_sigint_and_shut_down() {
     let socket_dir = hs.socket.parent().unwrap();
     assert!(!socket_dir.exists(), "{} left behind", socket_dir.display());
     assert!(dir.path().exists(), "only its own directory is removed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Terraform gone without stopping the provider
+
+/// Kills a process (by pid) when dropped, unless it is already gone.
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: signalling a process this test started.
+        unsafe {
+            libc::kill(self.0, libc::SIGKILL);
+        }
+    }
+}
+
+/// Whether `pid` still runs (a zombie waiting for its new parent to reap it does not).
+fn is_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the parenthesised command name.
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
+    })
+}
+
+/// Terraform killed before it could stop its providers (SIGKILL, a crash, `terraform plan |
+/// head`): the orphaned provider stops by itself and removes its socket, as on Shutdown, although
+/// its stdout and stderr now lead nowhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphaned_provider_stops_and_removes_its_socket() {
+    // `sh` stands in for Terraform: it launches the provider, prints its pid, and exits when its
+    // stdin closes, without stopping the provider.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "\"$0\" & echo \"$!\"; read -r _; exit 0", BIN]);
+    for var in [
+        "PLUGIN_CLIENT_CERT",
+        "PLUGIN_UNIX_SOCKET_DIR",
+        "TF_REATTACH_PROVIDERS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env(COOKIE_KEY, COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("TF_PROVIDER_MOMENTO_LOG", "debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut sh = cmd.spawn().expect("starting sh");
+    let mut stdout = BufReader::new(sh.stdout.take().unwrap()).lines();
+    // The pid and the handshake line share the pipe; either may come first.
+    let mut lines = Vec::new();
+    while lines.len() < 2 {
+        let line = tokio::time::timeout(TIMEOUT, stdout.next_line())
+            .await
+            .expect("a line in time")
+            .expect("reading stdout")
+            .expect("stdout still open");
+        lines.push(line);
+    }
+    let (first, second) = (lines.remove(0), lines.remove(0));
+    let (pid, handshake) = match first.parse::<i32>() {
+        Ok(pid) => (pid, second),
+        Err(_) => (second.parse().expect("the provider's pid"), first),
+    };
+    let _provider = KillOnDrop(pid);
+    let hs = parse_handshake(&handshake);
+    let ch = plaintext_channel(&hs.socket).await.expect("connecting");
+    assert_eq!(health(ch).await.unwrap(), ServingStatus::Serving as i32);
+
+    // Terraform's end of the pipes goes with it.
+    drop(stdout);
+    drop(sh.stderr.take());
+    drop(sh.stdin.take());
+    let status = tokio::time::timeout(TIMEOUT, sh.wait())
+        .await
+        .expect("sh exits");
+    assert!(status.expect("waiting for sh").success());
+    let socket_dir = hs.socket.parent().unwrap().to_path_buf();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while is_alive(pid) || socket_dir.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the orphaned provider still runs ({}) or left {} behind",
+            is_alive(pid),
+            socket_dir.display(),
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! Serving a provider: go-plugin's handshake (magic cookie, protocol negotiation, unix socket,
-//! AutoMTLS, the handshake line), lifecycle (SIGINT ignored, controller shutdown), debug mode
-//! with `TF_REATTACH_PROVIDERS`, and in-process serving for tests.
+//! AutoMTLS, the handshake line), lifecycle (SIGINT ignored, controller shutdown, stopping when
+//! Terraform is gone), debug mode with `TF_REATTACH_PROVIDERS`, and in-process serving for tests.
 use std::convert::Infallible;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -130,6 +130,7 @@ pub async fn serve_plugin<P: Provider>(provider: P) -> Result<(), ServeError> {
         stop: stop.clone(),
     };
     spawn_sigterm_watch(stop.clone());
+    spawn_parent_watch(stop.clone());
     let task = tokio::spawn(server.run(listener, tls.map(|t| t.config), service));
     print_stdout(&line)?;
     let result = task
@@ -254,6 +255,34 @@ fn spawn_sigterm_watch(stop: CancellationToken) {
             }
         });
     }
+}
+
+/// How often a launched provider checks that the Terraform that launched it is still there.
+const PARENT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Stops serving once the process that launched this one is gone. Terraform killed before it
+/// could stop its providers (SIGKILL, a crash, `terraform plan | head` ending it with SIGPIPE)
+/// would otherwise leave this process and its socket directory behind for good. Nothing else
+/// can reach a launched provider: its socket and certificate were only ever told to that
+/// Terraform. The orphan is re-parented, so its parent pid changes.
+fn spawn_parent_watch(stop: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        let first = tokio::time::Instant::now() + PARENT_CHECK_INTERVAL;
+        let mut ticks = tokio::time::interval_at(first, PARENT_CHECK_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            if std::os::unix::process::parent_id() != parent {
+                // Not logged: stderr is a pipe to that Terraform, and a log line written to it now
+                // fails (tracing-subscriber then panics).
+                stop.cancel();
+                return;
+            }
+        }
+    });
 }
 
 fn print_stdout(text: &str) -> Result<(), ServeError> {
