@@ -72,6 +72,16 @@ pub fn split_id(id: &str, what: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Checks a webhook id, `<cache name>/<webhook name>` (a `momento_webhook`'s `id`).
+pub fn check_webhook_id(id: &str) -> Result<(), String> {
+    match id.split_once('/') {
+        Some((cache, name)) => check_cache_name(cache).and_then(|()| check_webhook_name(name)),
+        None => Err(format!(
+            "expected \"<cache name>/<webhook name>\" (a momento_webhook's id), got {id:?}"
+        )),
+    }
+}
+
 /// The `cache_name` attribute of an object that lives in a cache; changing it replaces a
 /// resource (`what` names the object in the description).
 pub fn cache_name_attribute(what: &str) -> tfplugin::Attribute {
@@ -94,6 +104,16 @@ pub fn string_validator(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_ids() {
+        assert!(check_webhook_id("my-cache/my-hook").is_ok());
+        assert!(check_webhook_id("no-slash")
+            .unwrap_err()
+            .contains("<cache name>/<webhook name>"));
+        assert!(check_webhook_id("/hook").unwrap_err().contains("empty"));
+        assert!(check_webhook_id("cache/").is_err());
+    }
 
     #[test]
     fn cache_names() {

@@ -2,17 +2,21 @@
 //! read for one run and never written to state or plan files.
 use async_trait::async_trait;
 use tfplugin::{
-    Attribute, Context, Diagnostic, Diagnostics, EphemeralResource, Fields, Model, Schema, Value,
+    Attribute, AttributePath, Context, Diagnostic, Diagnostics, EphemeralResource, Fields, Model,
+    Schema, Value,
 };
 
 use crate::client::MomentoClient;
-use crate::names::{check_cache_name, check_webhook_name, string_validator};
+use crate::names::{
+    check_cache_name, check_webhook_id, check_webhook_name, split_id, string_validator,
+};
 
 pub struct WebhookSecretEphemeral;
 
 pub struct WebhookSecret {
-    pub cache_name: String,
-    pub webhook_name: String,
+    pub cache_name: Option<String>,
+    pub webhook_name: Option<String>,
+    pub webhook_id: Option<String>,
     pub secret: Option<String>,
 }
 
@@ -20,8 +24,9 @@ impl Model for WebhookSecret {
     fn from_value(v: &Value) -> Result<Self, Diagnostics> {
         let f = Fields::new(v)?;
         Ok(Self {
-            cache_name: f.string("cache_name")?,
-            webhook_name: f.string("webhook_name")?,
+            cache_name: f.opt_string("cache_name")?,
+            webhook_name: f.opt_string("webhook_name")?,
+            webhook_id: f.opt_string("webhook_id")?,
             secret: f.opt_string("secret")?,
         })
     }
@@ -30,8 +35,28 @@ impl Model for WebhookSecret {
         Value::object([
             ("cache_name", self.cache_name.clone().into()),
             ("webhook_name", self.webhook_name.clone().into()),
+            ("webhook_id", self.webhook_id.clone().into()),
             ("secret", self.secret.clone().into()),
         ])
+    }
+}
+
+impl WebhookSecret {
+    /// The webhook's cache and name, from whichever form the configuration used.
+    fn webhook(&self) -> Result<(String, String), Diagnostics> {
+        match (&self.webhook_id, &self.cache_name, &self.webhook_name) {
+            (Some(id), None, None) => split_id(id, "webhook").map_err(|why| {
+                Diagnostics::from(
+                    Diagnostic::error("Invalid webhook_id", why)
+                        .at(AttributePath::attr("webhook_id")),
+                )
+            }),
+            (None, Some(cache), Some(name)) => Ok((cache.clone(), name.clone())),
+            _ => Err(Diagnostics::from(Diagnostic::error(
+                "Which webhook?",
+                "Set either webhook_id, or both cache_name and webhook_name.",
+            ))),
+        }
     }
 }
 
@@ -47,8 +72,23 @@ impl EphemeralResource<MomentoClient> for WebhookSecretEphemeral {
         Schema::new(
             0,
             vec![
-                Attribute::string("cache_name").required().validate(string_validator(check_cache_name)),
-                Attribute::string("webhook_name").required().validate(string_validator(check_webhook_name)),
+                Attribute::string("cache_name")
+                    .optional()
+                    .validate(string_validator(check_cache_name))
+                    .description("The webhook's cache. Set it with `webhook_name`, or set `webhook_id` instead."),
+                Attribute::string("webhook_name")
+                    .optional()
+                    .validate(string_validator(check_webhook_name))
+                    .description("The webhook's name. Set it with `cache_name`, or set `webhook_id` instead."),
+                Attribute::string("webhook_id")
+                    .optional()
+                    .validate(string_validator(check_webhook_id))
+                    .description(
+                        "The webhook's `<cache_name>/<name>` id, instead of `cache_name` and `webhook_name`. \
+                         Use `webhook_id = momento_webhook.<name>.id` when the same configuration creates the \
+                         webhook: the id is known only once the webhook exists, so Terraform opens this \
+                         resource after creating it, not at plan time.",
+                    ),
                 Attribute::string("secret")
                     .computed()
                     .sensitive()
@@ -61,26 +101,55 @@ impl EphemeralResource<MomentoClient> for WebhookSecretEphemeral {
         )
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let set = |name: &str| config.get_attr(name).is_some_and(|v| !v.is_null());
+        let (id, cache, name) = (set("webhook_id"), set("cache_name"), set("webhook_name"));
+        if id && (cache || name) {
+            diags.push(
+                Diagnostic::error(
+                    "Conflicting webhook references",
+                    "Set either webhook_id, or cache_name and webhook_name, not both.",
+                )
+                .at(AttributePath::attr("webhook_id")),
+            );
+        } else if !id && (!cache || !name) {
+            let missing = if cache { "webhook_name" } else { "cache_name" };
+            diags.push(
+                Diagnostic::error(
+                    "Which webhook?",
+                    format!(
+                        "Set {missing} (with {}), or set webhook_id = momento_webhook.<name>.id instead.",
+                        if cache { "cache_name" } else { "webhook_name" }
+                    ),
+                )
+                .at(AttributePath::attr(missing)),
+            );
+        }
+    }
+
     async fn open(
         &self,
         _ctx: &Context,
         client: &MomentoClient,
         config: WebhookSecret,
     ) -> Result<WebhookSecret, Diagnostics> {
-        let secret = client
-            .webhook_secret(&config.cache_name, &config.webhook_name)
-            .await?
-            .ok_or_else(|| {
-                Diagnostics::from(Diagnostic::error(
-                    "Webhook not found",
-                    format!(
-                        "There is no webhook {:?} in cache {:?} at {}.",
-                        config.webhook_name,
-                        config.cache_name,
-                        client.endpoint()
-                    ),
-                ))
-            })?;
+        let (cache, name) = config.webhook()?;
+        let secret = client.webhook_secret(&cache, &name).await?.ok_or_else(|| {
+            let hint = if config.webhook_id.is_some() {
+                ""
+            } else {
+                " If this configuration creates the webhook, Terraform opened this ephemeral resource \
+                 at plan time, before the webhook existed: set webhook_id = momento_webhook.<name>.id \
+                 instead of cache_name and webhook_name, and it is opened after the webhook is created."
+            };
+            Diagnostics::from(Diagnostic::error(
+                "Webhook not found",
+                format!(
+                    "There is no webhook {name:?} in cache {cache:?} at {}.{hint}",
+                    client.endpoint()
+                ),
+            ))
+        })?;
         Ok(WebhookSecret {
             secret: Some(secret),
             ..config

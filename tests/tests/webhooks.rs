@@ -50,6 +50,20 @@ resource "momento_webhook" "b" {{
     c
 }
 
+/// Applies again and asserts that the `secret_matches` check block passed (apply only warns when
+/// a check fails).
+async fn secret_check_passes(h: &Harness) -> Result<()> {
+    let out = h
+        .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .await?;
+    ensure!(
+        out.code == 0 && !out.combined().contains("secret differs"),
+        "{}",
+        out.combined()
+    );
+    Ok(())
+}
+
 async fn secret_of(h: &Harness, address: &str) -> Result<String> {
     let state = h.state().await?;
     Ok(state
@@ -564,15 +578,7 @@ async fn ephemeral_webhook_secret_matches_without_being_stored() {
             })
             .after(|h| {
                 async move {
-                    // The check block passed (apply would warn otherwise): assert it explicitly.
-                    let out = h
-                        .run(&["apply", "-auto-approve", "-input=false", "-no-color"])
-                        .await?;
-                    ensure!(
-                        out.code == 0 && !out.combined().contains("secret differs"),
-                        "{}",
-                        out.combined()
-                    );
+                    secret_check_passes(h).await?;
                     let state_file = std::fs::read_to_string(h.dir().join("terraform.tfstate"))?;
                     let secret = secret_of(h, "momento_webhook.w").await?;
                     ensure!(
@@ -586,6 +592,44 @@ async fn ephemeral_webhook_secret_matches_without_being_stored() {
         Step::new(with_ephemeral("\"missing\""))
             .min_version(ephemeral_needs)
             .expect_error(r"(?s)Webhook not found.*missing"),
+    ])
+    .run()
+    .await;
+}
+
+/// A configuration that creates a webhook and reads its secret in the same run: by
+/// `webhook_id`, which is known only after the webhook exists, so Terraform opens the secret after
+/// creating it. By name, Terraform opens it at plan time, and the error says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ephemeral_webhook_secret_of_a_webhook_created_in_the_same_run() {
+    let r = Receiver::answering(204).await;
+    let config = |reference: &str| {
+        format!(
+            "resource \"momento_cache\" \"c\" {{\n  name = \"eph\"\n}}\nresource \"momento_webhook\" \"w\" {{\n  cache_name = momento_cache.c.name\n  name = \"w\"\n  topic_name = \"t\"\n  destination_url = \"{}\"\n}}\nephemeral \"momento_webhook_secret\" \"s\" {{\n  {reference}\n}}\n\ncheck \"secret_matches\" {{\n  assert {{\n    condition     = ephemeral.momento_webhook_secret.s.secret == momento_webhook.w.secret\n    error_message = \"the ephemeral secret differs from the webhook's\"\n  }}\n}}\n",
+            r.url()
+        )
+    };
+    let ephemeral_needs = acceptance::Version(1, 10, 0);
+    TestCase::new(vec![
+        Step::new(config("cache_name = \"eph\"\n  webhook_name = \"w\""))
+            .min_version(ephemeral_needs)
+            .expect_error(r"(?s)Webhook not found.*before the webhook existed.*webhook_id"),
+        Step::new(config("webhook_id = momento_webhook.w.id"))
+            .min_version(ephemeral_needs)
+            .expect_output(
+                r"(?s)momento_webhook\.w: Creation complete.*ephemeral\.momento_webhook_secret\.s: Opening complete",
+            )
+            .check_attr("momento_webhook.w", "id", "eph/w")
+            .after(|h| secret_check_passes(h).boxed()),
+        Step::new(config("webhook_id = \"eph/w\"\n  cache_name = \"eph\""))
+            .min_version(ephemeral_needs)
+            .expect_error(r"(?s)Conflicting webhook references.*not both"),
+        Step::new(config("cache_name = \"eph\""))
+            .min_version(ephemeral_needs)
+            .expect_error(r"(?s)Which webhook\?.*Set webhook_name"),
+        Step::new(config("webhook_id = \"no-slash\""))
+            .min_version(ephemeral_needs)
+            .expect_error(r"(?s)webhook_id.*<cache name>/<webhook name>"),
     ])
     .run()
     .await;
