@@ -1,7 +1,7 @@
 //! The real `terraform-provider-momento` binary as Terraform and users run it: refusing to run by
 //! hand, protocol negotiation, the go-plugin handshake line, plaintext and AutoMTLS serving on a
-//! unix socket, SIGINT ignored, GRPCController shutdown, stopping once Terraform is gone, and
-//! `--debug` reattach mode.
+//! unix socket, SIGINT ignored, GRPCController shutdown, stopping once Terraform is gone, logging
+//! to a closed stderr, and `--debug` reattach mode.
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -409,6 +409,47 @@ async fn an_orphaned_provider_stops_and_removes_its_socket() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Logging to a stderr nobody reads any more (Terraform's end of the pipe closed) neither fails
+/// calls nor stops the provider.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_to_a_closed_stderr_does_not_break_calls() {
+    let mut cmd = command();
+    cmd.env(COOKIE_KEY, COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        // Every frame is logged at debug level.
+        .env("TF_PROVIDER_MOMENTO_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("starting the provider");
+    drop(child.stderr.take());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(TIMEOUT, stdout.next_line())
+        .await
+        .expect("the handshake in time")
+        .expect("reading stdout")
+        .expect("a handshake line");
+    let hs = parse_handshake(&line);
+    let ch = plaintext_channel(&hs.socket).await.expect("connecting");
+    for _ in 0..3 {
+        let schema = momento_schema(ch.clone()).await;
+        assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
+        assert_eq!(
+            health(ch.clone()).await.unwrap(),
+            ServingStatus::Serving as i32
+        );
+    }
+    GrpcControllerClient::new(ch)
+        .shutdown(tfplugin::proto::plugin::Empty {})
+        .await
+        .expect("GRPCController/Shutdown");
+    let status = tokio::time::timeout(TIMEOUT, child.wait())
+        .await
+        .expect("the provider exits")
+        .expect("waiting for the provider");
+    assert!(status.success(), "{status:?}");
+    assert!(!hs.socket.parent().unwrap().exists(), "socket left behind");
 }
 
 // ---------------------------------------------------------------------------------------------

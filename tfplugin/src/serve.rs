@@ -276,8 +276,8 @@ fn spawn_parent_watch(stop: CancellationToken) {
                 () = stop.cancelled() => return,
             }
             if std::os::unix::process::parent_id() != parent {
-                // Not logged: stderr is a pipe to that Terraform, and a log line written to it now
-                // fails (tracing-subscriber then panics).
+                // Not logged: stderr is a pipe to that Terraform, so nobody would read it, and a
+                // tracing-subscriber whose writer reports the failed write panics.
                 stop.cancel();
                 return;
             }
