@@ -72,14 +72,24 @@ pub fn split_id(id: &str, what: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Checks a webhook id, `<cache name>/<webhook name>` (a `momento_webhook`'s `id`).
-pub fn check_webhook_id(id: &str) -> Result<(), String> {
+/// Parses a webhook id, `<cache name>/<webhook name>` (a `momento_webhook`'s `id`), checking
+/// both names.
+pub fn parse_webhook_id(id: &str) -> Result<(&str, &str), String> {
     match id.split_once('/') {
-        Some((cache, name)) => check_cache_name(cache).and_then(|()| check_webhook_name(name)),
+        Some((cache, name)) => {
+            check_cache_name(cache)?;
+            check_webhook_name(name)?;
+            Ok((cache, name))
+        }
         None => Err(format!(
             "expected \"<cache name>/<webhook name>\" (a momento_webhook's id), got {id:?}"
         )),
     }
+}
+
+/// [`parse_webhook_id`] as an attribute check.
+pub fn check_webhook_id(id: &str) -> Result<(), String> {
+    parse_webhook_id(id).map(|_| ())
 }
 
 /// The `cache_name` attribute of an object that lives in a cache; changing it replaces a

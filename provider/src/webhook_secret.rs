@@ -8,7 +8,7 @@ use tfplugin::{
 
 use crate::client::MomentoClient;
 use crate::names::{
-    check_cache_name, check_webhook_id, check_webhook_name, split_id, string_validator,
+    check_cache_name, check_webhook_id, check_webhook_name, parse_webhook_id, string_validator,
 };
 
 pub struct WebhookSecretEphemeral;
@@ -45,12 +45,14 @@ impl WebhookSecret {
     /// The webhook's cache and name, from whichever form the configuration used.
     fn webhook(&self) -> Result<(String, String), Diagnostics> {
         match (&self.webhook_id, &self.cache_name, &self.webhook_name) {
-            (Some(id), None, None) => split_id(id, "webhook").map_err(|why| {
-                Diagnostics::from(
-                    Diagnostic::error("Invalid webhook_id", why)
-                        .at(AttributePath::attr("webhook_id")),
-                )
-            }),
+            (Some(id), None, None) => parse_webhook_id(id)
+                .map(|(cache, name)| (cache.to_owned(), name.to_owned()))
+                .map_err(|why| {
+                    Diagnostics::from(
+                        Diagnostic::error("Invalid webhook_id", why)
+                            .at(AttributePath::attr("webhook_id")),
+                    )
+                }),
             (None, Some(cache), Some(name)) => Ok((cache.clone(), name.clone())),
             _ => Err(Diagnostics::from(Diagnostic::error(
                 "Which webhook?",
@@ -113,13 +115,16 @@ impl EphemeralResource<MomentoClient> for WebhookSecretEphemeral {
                 .at(AttributePath::attr("webhook_id")),
             );
         } else if !id && (!cache || !name) {
-            let missing = if cache { "webhook_name" } else { "cache_name" };
+            let (missing, other) = if cache {
+                ("webhook_name", "cache_name")
+            } else {
+                ("cache_name", "webhook_name")
+            };
             diags.push(
                 Diagnostic::error(
                     "Which webhook?",
                     format!(
-                        "Set {missing} (with {}), or set webhook_id = momento_webhook.<name>.id instead.",
-                        if cache { "cache_name" } else { "webhook_name" }
+                        "Set {missing} (with {other}), or set webhook_id = momento_webhook.<name>.id instead."
                     ),
                 )
                 .at(AttributePath::attr(missing)),

@@ -35,6 +35,13 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The binary with none of the plugin variables a surrounding Terraform might have set.
 fn command() -> Command {
     let mut cmd = Command::new(BIN);
+    without_plugin_env(&mut cmd);
+    cmd.stdin(Stdio::null()).kill_on_drop(true);
+    cmd
+}
+
+/// Removes the plugin variables a surrounding Terraform might have set.
+fn without_plugin_env(cmd: &mut Command) {
     for var in [
         COOKIE_KEY,
         "PLUGIN_PROTOCOL_VERSIONS",
@@ -48,8 +55,6 @@ fn command() -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.stdin(Stdio::null()).kill_on_drop(true);
-    cmd
 }
 
 /// Runs the binary to completion, returning (status, stdout, stderr).
@@ -354,13 +359,7 @@ async fn an_orphaned_provider_stops_and_removes_its_socket() {
     // stdin closes, without stopping the provider.
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "\"$0\" & echo \"$!\"; read -r _; exit 0", BIN]);
-    for var in [
-        "PLUGIN_CLIENT_CERT",
-        "PLUGIN_UNIX_SOCKET_DIR",
-        "TF_REATTACH_PROVIDERS",
-    ] {
-        cmd.env_remove(var);
-    }
+    without_plugin_env(&mut cmd);
     cmd.env(COOKIE_KEY, COOKIE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "6")
         .env("TF_PROVIDER_MOMENTO_LOG", "debug")
