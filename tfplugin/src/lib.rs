@@ -5,6 +5,7 @@
 //! plan rules, validates schemas, and serves the protocol ([`run`] for a provider binary,
 //! [`serve_in_process`] for tests).
 pub mod diag;
+mod http2;
 pub mod model;
 pub mod plan;
 pub mod proto;

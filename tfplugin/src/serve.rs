@@ -1,7 +1,6 @@
 //! Serving a provider: go-plugin's handshake (magic cookie, protocol negotiation, unix socket,
 //! AutoMTLS, the handshake line), lifecycle (SIGINT ignored, controller shutdown, stopping when
 //! Terraform is gone), debug mode with `TF_REATTACH_PROVIDERS`, and in-process serving for tests.
-use std::convert::Infallible;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -11,14 +10,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use futures::Stream;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
-use tonic::codegen::BoxFuture;
 use tonic::{Request, Response, Status};
 
+use crate::http2::{self, Answer, CallFuture, Route, Router};
 use crate::proto::health::health_server::{Health, HealthServer};
 use crate::proto::health::{
     health_check_response::ServingStatus, HealthCheckRequest, HealthCheckResponse,
@@ -29,7 +26,7 @@ use crate::proto::plugin::{Empty, StdioData};
 use crate::proto::tfplugin6::provider_server::{Provider as ProviderRpc, ProviderServer};
 use crate::resource::Provider;
 use crate::server::ProviderService;
-use crate::unary::{self, GrpcResponse};
+use crate::unary;
 
 /// The environment variable and value Terraform sets to show it launched the plugin.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -336,7 +333,7 @@ impl Serving {
     ) -> Result<(), ServeError> {
         let stop = self.stop.clone();
         let service = Arc::new(service);
-        let routes = Routes {
+        let routes = Arc::new(Routes {
             service: service.clone(),
             provider: ProviderServer::from_arc(service)
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
@@ -347,7 +344,7 @@ impl Serving {
             }),
             stdio: GrpcStdioServer::new(Stdio { stop: stop.clone() }),
             health: HealthServer::new(HealthService),
-        };
+        });
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let connections = tokio_util::task::TaskTracker::new();
         loop {
@@ -398,25 +395,13 @@ impl Serving {
 /// How long a connecting client has to complete the AutoMTLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves one connection over HTTP/2 until the client closes it or, after `stop`, until its
-/// in-flight calls are answered.
-async fn serve_connection<IO>(io: IO, routes: Routes<impl Provider>, stop: CancellationToken)
+/// Serves one connection until the client closes it or, after `stop`, until its in-flight calls
+/// are answered.
+async fn serve_connection<IO>(io: IO, routes: Arc<Routes<impl Provider>>, stop: CancellationToken)
 where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    // gRPC clients have no use for a `date` header on every answer.
-    builder.auto_date_header(false);
-    let conn = builder.serve_connection(TokioIo::new(io), routes);
-    tokio::pin!(conn);
-    let served = tokio::select! {
-        served = conn.as_mut() => served,
-        () = stop.cancelled() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
-    if let Err(e) = served {
+    if let Err(e) = http2::serve_connection(io, routes, stop).await {
         tracing::debug!("plugin connection ended: {e}");
     }
 }
@@ -434,37 +419,62 @@ struct Routes<P: Provider> {
     health: HealthServer<HealthService>,
 }
 
-impl<P: Provider> Clone for Routes<P> {
-    fn clone(&self) -> Self {
-        Self {
-            service: self.service.clone(),
-            provider: self.provider.clone(),
-            controller: self.controller.clone(),
-            stdio: self.stdio.clone(),
-            health: self.health.clone(),
-        }
-    }
+/// The provider's per-resource unary calls.
+const FAST_METHODS: [&str; 7] = [
+    "ValidateResourceConfig",
+    "ValidateDataResourceConfig",
+    "UpgradeResourceState",
+    "ReadResource",
+    "PlanResourceChange",
+    "ApplyResourceChange",
+    "ReadDataSource",
+];
+
+/// A gRPC path's service and method.
+fn split_path(path: &str) -> (&str, &str) {
+    path.strip_prefix('/')
+        .and_then(|p| p.split_once('/'))
+        .unwrap_or(("", ""))
 }
 
-impl<P: Provider> hyper::service::Service<http::Request<Incoming>> for Routes<P> {
-    type Response = GrpcResponse;
-    type Error = Infallible;
-    type Future = BoxFuture<GrpcResponse, Infallible>;
+impl<P: Provider> Router for Routes<P> {
+    fn route(&self, path: &str) -> Route {
+        match split_path(path) {
+            ("tfplugin6.Provider", method) if FAST_METHODS.contains(&method) => Route::Body,
+            (
+                "tfplugin6.Provider"
+                | "plugin.GRPCController"
+                | "plugin.GRPCStdio"
+                | "grpc.health.v1.Health",
+                _,
+            ) => Route::Headers,
+            _ => Route::Refused(Status::unimplemented(format!("no such service: {path}"))),
+        }
+    }
 
-    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
+    fn call(&self, request: http2::Request) -> CallFuture {
         use tonic::codegen::Service as _;
-        let path = request.uri().path();
-        let (service, method) = path
-            .strip_prefix('/')
-            .and_then(|p| p.split_once('/'))
-            .unwrap_or(("", ""));
+        let (service, method) = split_path(&request.path);
         /// Answers the call on the unary fast path with `ProviderRpc::$method`.
         macro_rules! fast {
             ($method:ident) => {{
                 let provider = self.service.clone();
-                let body = request.into_body();
+                let body = request.body;
                 Box::pin(async move {
-                    Ok(unary::serve(body, |r| async move { provider.$method(r).await }).await)
+                    unary::serve(body, |r| async move { provider.$method(r).await }).await
+                })
+            }};
+        }
+        /// Answers the call with tonic's generated server `$server`.
+        macro_rules! tonic {
+            ($server:expr) => {{
+                let mut server = $server.clone();
+                let http_request = tonic_request(request);
+                Box::pin(async move {
+                    match server.call(http_request).await {
+                        Ok(response) => Answer::Http(response),
+                        Err(never) => match never {},
+                    }
                 })
             }};
         }
@@ -478,16 +488,30 @@ impl<P: Provider> hyper::service::Service<http::Request<Incoming>> for Routes<P>
             ("tfplugin6.Provider", "PlanResourceChange") => fast!(plan_resource_change),
             ("tfplugin6.Provider", "ApplyResourceChange") => fast!(apply_resource_change),
             ("tfplugin6.Provider", "ReadDataSource") => fast!(read_data_source),
-            ("tfplugin6.Provider", _) => self.provider.clone().call(request),
-            ("plugin.GRPCController", _) => self.controller.clone().call(request),
-            ("plugin.GRPCStdio", _) => self.stdio.clone().call(request),
-            ("grpc.health.v1.Health", _) => self.health.clone().call(request),
+            ("tfplugin6.Provider", _) => tonic!(self.provider),
+            ("plugin.GRPCController", _) => tonic!(self.controller),
+            ("plugin.GRPCStdio", _) => tonic!(self.stdio),
+            ("grpc.health.v1.Health", _) => tonic!(self.health),
             _ => {
-                let status = Status::unimplemented(format!("no such service: {path}"));
-                Box::pin(async move { Ok(status.into_http()) })
+                let status = Status::unimplemented(format!("no such service: {}", request.path));
+                Box::pin(async move { Answer::Status(status) })
             }
         }
     }
+}
+
+/// The call as tonic's generated servers take it.
+fn tonic_request(
+    request: http2::Request,
+) -> http::Request<http_body_util::Full<prost::bytes::Bytes>> {
+    let mut http_request = http::Request::new(http_body_util::Full::new(request.body));
+    *http_request.method_mut() = http::Method::POST;
+    *http_request.version_mut() = http::Version::HTTP_2;
+    *http_request.headers_mut() = request.headers;
+    if let Ok(uri) = http::Uri::try_from(request.path) {
+        *http_request.uri_mut() = uri;
+    }
+    http_request
 }
 
 struct Controller {
