@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use super::frame::{self, flag, kind, setting, Head, Reason, HEAD_LEN};
+use super::hpack;
 use super::{Answer, CallFuture, Request, Route, Router};
 use crate::serve::MAX_MESSAGE_SIZE;
 
@@ -82,7 +83,7 @@ struct Connection<IO, R> {
     needs_flush: bool,
     preface_read: bool,
     settings_read: bool,
-    decoder: loona_hpack::Decoder<'static>,
+    decoder: hpack::Decoder,
     /// A header block waiting for its `CONTINUATION` frames.
     continuation: Option<HeaderBlock>,
     streams: HashMap<u32, Stream>,
@@ -205,9 +206,8 @@ impl Future for Tagged {
 
 impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
     fn new(io: IO, router: Arc<R>) -> Self {
-        let mut decoder = loona_hpack::Decoder::new();
         // This server never raises SETTINGS_HEADER_TABLE_SIZE from its default.
-        decoder.set_max_allowed_table_size(4096);
+        let decoder = hpack::Decoder::new(4096);
         let mut out = Vec::with_capacity(16 << 10);
         frame::put_settings(
             &mut out,
@@ -492,19 +492,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
         if is_new && id.is_multiple_of(2) {
             return Err(protocol_error("a client opened an even-numbered stream"));
         }
-        let mut path: Option<Vec<u8>> = None;
+        // `None` until a valid UTF-8 `:path` is seen.
+        let mut path: Option<String> = None;
         let mut route: Option<Route> = None;
         let mut headers = http::HeaderMap::new();
         let Connection {
             decoder, router, ..
         } = self;
-        let decoded = decoder.decode_with_cb(&block.block, |name, value| {
+        let decoded = decoder.decode(&block.block, |name, value| {
             if !is_new {
                 return;
             }
             if name.first() == Some(&b':') {
-                if &*name == b":path" {
-                    path = Some(value.into_owned());
+                if name == b":path" {
+                    path = std::str::from_utf8(value).ok().map(str::to_owned);
                 }
                 return;
             }
@@ -512,8 +513,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
             let route = route.get_or_insert_with(|| route_of(&**router, path.as_deref()));
             if matches!(route, Route::Headers) {
                 if let (Ok(name), Ok(value)) = (
-                    http::HeaderName::from_bytes(&name),
-                    http::HeaderValue::from_bytes(&value),
+                    http::HeaderName::from_bytes(name),
+                    http::HeaderValue::from_bytes(value),
                 ) {
                     headers.append(name, value);
                 }
@@ -533,11 +534,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
             frame::put_rst_stream(&mut self.out, id, Reason::RefusedStream);
             return Ok(());
         }
-        let Some(path) = path.and_then(|p| String::from_utf8(p).ok()) else {
+        let Some(path) = path else {
             frame::put_rst_stream(&mut self.out, id, Reason::ProtocolError);
             return Ok(());
         };
-        let route = route.unwrap_or_else(|| route_of(&*self.router, Some(path.as_bytes())));
+        let route = route.unwrap_or_else(|| route_of(&*self.router, Some(&path)));
         let mut stream = Stream::new(None, self.peer_initial_window);
         if let Route::Refused(status) = route {
             if !block.end_stream {
@@ -949,8 +950,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
     }
 }
 
-fn route_of<R: Router + ?Sized>(router: &R, path: Option<&[u8]>) -> Route {
-    match path.and_then(|p| std::str::from_utf8(p).ok()) {
+fn route_of<R: Router + ?Sized>(router: &R, path: Option<&str>) -> Route {
+    match path {
         Some(path) => router.route(path),
         None => Route::Refused(Status::internal("the request has no valid :path")),
     }

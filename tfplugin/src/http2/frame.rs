@@ -175,7 +175,7 @@ fn put_string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// An HPACK integer with a `prefix`-bit prefix whose other bits are `high` (RFC 7541 §5.1).
-fn put_integer(out: &mut Vec<u8>, mut value: usize, prefix: u8, high: u8) {
+pub(super) fn put_integer(out: &mut Vec<u8>, mut value: usize, prefix: u8, high: u8) {
     let max = (1usize << prefix) - 1;
     if value < max {
         out.push(high | value as u8);

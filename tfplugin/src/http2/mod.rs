@@ -6,9 +6,10 @@
 //! each, so the provider's time per call is added to every plan (BENCHMARKS.md, `plan_ratio`).
 //! Here one task owns the connection: it reads frames, runs the calls, and writes every answer
 //! and acknowledgement that is ready in one write, with no task or channel per stream and no
-//! header maps for the per-resource calls.
+//! header maps for the per-resource calls. Header blocks are decoded in place (`hpack`).
 mod connection;
 mod frame;
+mod hpack;
 
 use std::future::Future;
 use std::pin::Pin;
