@@ -189,7 +189,8 @@ impl Stream {
     }
 }
 
-/// A call's future, tagged with its stream.
+/// A call's future, tagged with its stream. A call that panics is answered with `INTERNAL`, as
+/// it would be if it ran on a task of its own, and the connection's other calls go on.
 struct Tagged {
     stream: u32,
     call: CallFuture,
@@ -200,7 +201,17 @@ impl Future for Tagged {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<(u32, Answer)> {
         let stream = self.stream;
-        self.call.as_mut().poll(cx).map(|answer| (stream, answer))
+        let call = &mut self.call;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(answer) => answer.map(|answer| (stream, answer)),
+            Err(_) => Poll::Ready((
+                stream,
+                Answer::Status(Status::internal(
+                    "the provider panicked while answering this call (a bug in the provider); \
+                     its log on stderr has the panic message",
+                )),
+            )),
+        }
     }
 }
 

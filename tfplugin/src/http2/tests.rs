@@ -35,7 +35,7 @@ impl Drop for DropCounter {
 impl Router for TestRouter {
     fn route(&self, path: &str) -> Route {
         match path {
-            "/test/Echo" | "/test/Big" | "/test/Slow" => Route::Body,
+            "/test/Echo" | "/test/Big" | "/test/Slow" | "/test/Panic" => Route::Body,
             "/test/Headers" | "/test/Stream" => Route::Headers,
             _ => Route::Refused(Status::unimplemented(format!("no such service: {path}"))),
         }
@@ -61,6 +61,10 @@ impl Router for TestRouter {
                     Answer::Message(Bytes::from_static(b"slept"))
                 })
             }
+            "/test/Panic" => Box::pin(async move {
+                tokio::task::yield_now().await;
+                panic!("a handler bug");
+            }),
             "/test/Headers" => {
                 let value = request
                     .headers
@@ -272,6 +276,20 @@ async fn unknown_paths_are_refused_at_once_even_while_the_client_is_still_sendin
         .await
         .unwrap();
     assert_eq!(called.data, b"still here");
+}
+
+#[tokio::test]
+async fn a_call_that_panics_gets_internal_and_the_connection_goes_on() {
+    let (io, _stop, _task) = serve(Arc::default());
+    let mut client = h2_client(io, h2::client::Builder::new()).await;
+    let called = call(&mut client, "/test/Panic", &[], b"x").await.unwrap();
+    assert_eq!(grpc_status(&called).as_deref(), Some("13"));
+    let message = called.headers["grpc-message"].to_str().unwrap().to_owned();
+    assert!(message.contains("panicked"), "{message}");
+    let called = call(&mut client, "/test/Echo", &[], b"after")
+        .await
+        .unwrap();
+    assert_eq!(called.data, b"after");
 }
 
 #[tokio::test]
