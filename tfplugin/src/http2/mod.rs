@@ -1,6 +1,8 @@
 //! A small HTTP/2 server for gRPC, made for the one client a provider has: Terraform's gRPC
 //! client over go-plugin's socket. It serves calls whose request is one message (every call a
-//! provider and go-plugin's services answer) with streamed or single-message answers.
+//! provider and go-plugin's services answer) with streamed or single-message answers. A request
+//! body is buffered whole (at most one gRPC message of `MAX_MESSAGE_SIZE`) before its call runs;
+//! `grpc-timeout` is not enforced (Terraform sets no deadlines on these calls).
 //!
 //! Why not hyper: a `plan` of N resources makes about 5N small calls and Terraform waits on
 //! each, so the provider's time per call is added to every plan (BENCHMARKS.md, `plan_ratio`).
