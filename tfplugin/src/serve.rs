@@ -419,7 +419,7 @@ struct Routes<P: Provider> {
     health: HealthServer<HealthService>,
 }
 
-/// The provider's per-resource unary calls.
+/// The provider's per-resource unary calls: the ones `Routes::call` answers with `fast!`.
 const FAST_METHODS: [&str; 7] = [
     "ValidateResourceConfig",
     "ValidateDataResourceConfig",
@@ -429,6 +429,11 @@ const FAST_METHODS: [&str; 7] = [
     "ApplyResourceChange",
     "ReadDataSource",
 ];
+
+/// What a call to a service this server does not have gets.
+fn no_such_service(path: &str) -> Status {
+    Status::unimplemented(format!("no such service: {path}"))
+}
 
 /// A gRPC path's service and method.
 fn split_path(path: &str) -> (&str, &str) {
@@ -448,7 +453,7 @@ impl<P: Provider> Router for Routes<P> {
                 | "grpc.health.v1.Health",
                 _,
             ) => Route::Headers,
-            _ => Route::Refused(Status::unimplemented(format!("no such service: {path}"))),
+            _ => Route::Refused(no_such_service(path)),
         }
     }
 
@@ -492,8 +497,9 @@ impl<P: Provider> Router for Routes<P> {
             ("plugin.GRPCController", _) => tonic!(self.controller),
             ("plugin.GRPCStdio", _) => tonic!(self.stdio),
             ("grpc.health.v1.Health", _) => tonic!(self.health),
+            // `route` refuses these before their body arrives.
             _ => {
-                let status = Status::unimplemented(format!("no such service: {}", request.path));
+                let status = no_such_service(&request.path);
                 Box::pin(async move { Answer::Status(status) })
             }
         }

@@ -12,11 +12,8 @@ use std::future::Future;
 use prost::bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
 use tonic::{Request, Response, Status};
 
-use crate::http2::Answer;
+use crate::http2::{Answer, GRPC_PREFIX_LEN as PREFIX_LEN};
 use crate::serve::MAX_MESSAGE_SIZE;
-
-/// The 5-byte prefix of every gRPC message: a compression flag and a big-endian length.
-const PREFIX_LEN: usize = 5;
 
 /// Serves one unary call: decodes the request from `body`, runs `call` on it, and encodes its
 /// answer, or its error status.

@@ -20,7 +20,7 @@ use tonic::Status;
 
 use super::frame::{self, flag, kind, setting, Head, Reason, HEAD_LEN};
 use super::hpack;
-use super::{Answer, CallFuture, Request, Route, Router};
+use super::{Answer, CallFuture, Request, Route, Router, GRPC_PREFIX_LEN};
 use crate::serve::MAX_MESSAGE_SIZE;
 
 /// The window this server gives each stream for its request (`SETTINGS_INITIAL_WINDOW_SIZE`).
@@ -31,8 +31,8 @@ const CONNECTION_WINDOW: i64 = 4 << 20;
 const MAX_CONCURRENT_STREAMS: u32 = 200;
 /// The largest header block accepted, after its `CONTINUATION` frames are joined.
 const MAX_HEADER_BLOCK: usize = 64 << 10;
-/// The largest request body: one gRPC message with its 5-byte prefix.
-const MAX_BODY: usize = 5 + MAX_MESSAGE_SIZE;
+/// The largest request body: one gRPC message with its prefix.
+const MAX_BODY: usize = GRPC_PREFIX_LEN + MAX_MESSAGE_SIZE;
 /// Output at which the connection stops reading until the client has taken some.
 const OUT_HIGH_WATER: usize = 1 << 20;
 /// Answer data queued per stream (waiting for flow control) at which its body is not polled.
@@ -96,12 +96,50 @@ struct Connection<IO, R> {
     peer_initial_window: i64,
     /// What the client lets this server send on the connection.
     send_window: i64,
-    /// What this server lets the client send on the connection, and how much of what it
-    /// received it has not yet given back.
-    recv_window: i64,
-    recv_unacked: i64,
+    /// What this server lets the client send on the connection.
+    recv: RecvWindow,
     /// Whether this server sent its `GOAWAY`: streams opened after it are refused.
     going_away: bool,
+}
+
+/// What this server lets the client send, on the connection or on a stream: the window left,
+/// and what was received but not yet given back with a `WINDOW_UPDATE`.
+struct RecvWindow {
+    size: i64,
+    available: i64,
+    unacked: i64,
+}
+
+impl RecvWindow {
+    fn new(size: i64) -> Self {
+        RecvWindow {
+            size,
+            available: size,
+            unacked: 0,
+        }
+    }
+
+    /// Takes `len` received bytes off the window; false if the client sent more than it allows.
+    fn take(&mut self, len: i64) -> bool {
+        if len > self.available {
+            return false;
+        }
+        self.available -= len;
+        true
+    }
+
+    /// Counts `len` received bytes as consumed; once they are half the window, gives them back
+    /// and returns the `WINDOW_UPDATE` increment to send.
+    fn give_back(&mut self, len: i64) -> Option<u32> {
+        self.unacked += len;
+        if self.unacked < self.size / 2 {
+            return None;
+        }
+        let increment = self.unacked;
+        self.available += increment;
+        self.unacked = 0;
+        Some(increment as u32)
+    }
 }
 
 struct HeaderBlock {
@@ -113,8 +151,7 @@ struct HeaderBlock {
 struct Stream {
     /// The request while the client is still sending it; `None` once it has ended.
     request: Option<Receiving>,
-    recv_window: i64,
-    recv_unacked: i64,
+    recv: RecvWindow,
     send_window: i64,
     /// The answer's data waiting to be sent, and what ends it.
     queued: VecDeque<Bytes>,
@@ -172,8 +209,7 @@ impl Stream {
     fn new(request: Option<Receiving>, send_window: i64) -> Self {
         Stream {
             request,
-            recv_window: STREAM_WINDOW,
-            recv_unacked: 0,
+            recv: RecvWindow::new(STREAM_WINDOW),
             send_window,
             queued: VecDeque::new(),
             queued_len: 0,
@@ -251,8 +287,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
             peer_max_frame: frame::DEFAULT_MAX_FRAME,
             peer_initial_window: frame::DEFAULT_WINDOW,
             send_window: frame::DEFAULT_WINDOW,
-            recv_window: CONNECTION_WINDOW,
-            recv_unacked: 0,
+            recv: RecvWindow::new(CONNECTION_WINDOW),
             going_away: false,
         }
     }
@@ -596,18 +631,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
         }
         // Flow control counts the whole payload, padding included.
         let len = payload.len() as i64;
-        if len > self.recv_window {
-            return Err(ConnectionError {
-                reason: Reason::FlowControlError,
-                message: "the client sent more than the connection's window".into(),
-            });
+        if !self.recv.take(len) {
+            return Err(flow_control_error(
+                "the client sent more than the connection's window",
+            ));
         }
-        self.recv_window -= len;
-        self.recv_unacked += len;
-        if self.recv_unacked >= CONNECTION_WINDOW / 2 {
-            frame::put_window_update(&mut self.out, 0, self.recv_unacked as u32);
-            self.recv_window += self.recv_unacked;
-            self.recv_unacked = 0;
+        if let Some(increment) = self.recv.give_back(len) {
+            frame::put_window_update(&mut self.out, 0, increment);
         }
         let data = strip_padding(head, payload)?;
         let end_stream = head.flags & flag::END_STREAM != 0;
@@ -623,11 +653,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
             self.reset(id, Reason::StreamClosed);
             return Ok(());
         }
-        if len > stream.recv_window {
+        if !stream.recv.take(len) {
             self.reset(id, Reason::FlowControlError);
             return Ok(());
         }
-        stream.recv_window -= len;
         let mut over_limit = false;
         if let Some(Receiving::Call(incoming)) = &mut stream.request {
             if incoming.len + data.len() > MAX_BODY {
@@ -639,13 +668,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
         }
         if end_stream {
             self.end_request(id);
-        } else {
-            stream.recv_unacked += len;
-            if stream.recv_unacked >= STREAM_WINDOW / 2 {
-                frame::put_window_update(&mut self.out, id, stream.recv_unacked as u32);
-                stream.recv_window += stream.recv_unacked;
-                stream.recv_unacked = 0;
-            }
+        } else if let Some(increment) = stream.recv.give_back(len) {
+            frame::put_window_update(&mut self.out, id, increment);
         }
         if over_limit {
             self.answer(
@@ -863,19 +887,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
                 setting::INITIAL_WINDOW_SIZE => {
                     let value = i64::from(value);
                     if value > frame::MAX_WINDOW {
-                        return Err(ConnectionError {
-                            reason: Reason::FlowControlError,
-                            message: "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1".into(),
-                        });
+                        return Err(flow_control_error(
+                            "SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1",
+                        ));
                     }
                     let delta = value - self.peer_initial_window;
                     for stream in self.streams.values_mut() {
                         stream.send_window += delta;
                         if stream.send_window > frame::MAX_WINDOW {
-                            return Err(ConnectionError {
-                                reason: Reason::FlowControlError,
-                                message: "a stream's window went above 2^31-1".into(),
-                            });
+                            return Err(flow_control_error("a stream's window went above 2^31-1"));
                         }
                     }
                     self.peer_initial_window = value;
@@ -916,10 +936,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, R: Router> Connection<IO, R> {
             }
             self.send_window += increment;
             if self.send_window > frame::MAX_WINDOW {
-                return Err(ConnectionError {
-                    reason: Reason::FlowControlError,
-                    message: "the connection's window went above 2^31-1".into(),
-                });
+                return Err(flow_control_error(
+                    "the connection's window went above 2^31-1",
+                ));
             }
             self.send_waiting();
             return Ok(());
@@ -965,6 +984,13 @@ fn route_of<R: Router + ?Sized>(router: &R, path: Option<&str>) -> Route {
     match path {
         Some(path) => router.route(path),
         None => Route::Refused(Status::internal("the request has no valid :path")),
+    }
+}
+
+fn flow_control_error(message: &str) -> ConnectionError {
+    ConnectionError {
+        reason: Reason::FlowControlError,
+        message: message.into(),
     }
 }
 

@@ -21,6 +21,9 @@ use tonic::Status;
 
 pub(crate) use connection::serve_connection;
 
+/// The 5-byte prefix of every gRPC message: a compression flag and a big-endian length.
+pub(crate) const GRPC_PREFIX_LEN: usize = 5;
+
 /// A boxed call in flight.
 pub(crate) type CallFuture = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
