@@ -19,8 +19,18 @@ const PATIENCE: Duration = Duration::from_secs(20);
 /// Calls the tests make.
 #[derive(Default)]
 struct TestRouter {
-    /// Slow calls whose futures were dropped unanswered.
+    /// Slow calls started, and those whose futures were dropped unanswered.
+    started: Arc<AtomicUsize>,
     dropped: Arc<AtomicUsize>,
+}
+
+/// Waits until `counter` reaches `n`.
+async fn wait_for(counter: &AtomicUsize, n: usize, what: &str) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while counter.load(Ordering::SeqCst) < n {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Counts a slow call's future dropped before it answered.
@@ -52,7 +62,9 @@ impl Router for TestRouter {
             }
             "/test/Slow" => {
                 let guard = DropCounter(self.dropped.clone());
+                let started = self.started.clone();
                 Box::pin(async move {
+                    started.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(
                         std::str::from_utf8(&request.body).unwrap().parse().unwrap(),
                     ))
@@ -303,17 +315,10 @@ async fn a_stream_reset_by_the_client_drops_its_call() {
         .unwrap();
     let (answer, mut send) = ready.send_request(request, false).unwrap();
     send.send_data(Bytes::from_static(b"60000"), true).unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    wait_for(&router.started, 1, "the slow call did not start").await;
     drop(answer);
     send.send_reset(h2::Reason::CANCEL);
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while router.dropped.load(Ordering::SeqCst) == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the call was not dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for(&router.dropped, 1, "the call was not dropped").await;
     let mut client = client;
     let called = call(&mut client, "/test/Echo", &[], b"next").await.unwrap();
     assert_eq!(called.data, b"next");
@@ -321,13 +326,15 @@ async fn a_stream_reset_by_the_client_drops_its_call() {
 
 #[tokio::test]
 async fn stopping_answers_the_calls_in_flight_then_closes() {
-    let (io, stop, task) = serve(Arc::default());
+    let router = Arc::new(TestRouter::default());
+    let (io, stop, task) = serve(router.clone());
     let mut client = h2_client(io, h2::client::Builder::new()).await;
     let slow = tokio::spawn({
         let mut client = client.clone();
         async move { call(&mut client, "/test/Slow", &[], b"300").await }
     });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Stop only once the call is in flight, however slowly this machine gets there.
+    wait_for(&router.started, 1, "the slow call did not start").await;
     stop.cancel();
     let called = tokio::time::timeout(PATIENCE, slow)
         .await
