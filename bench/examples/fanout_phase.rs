@@ -2,8 +2,10 @@
 //! `perf record -g -p $(pgrep fanout_phase)` while
 //! `cargo run --release -p momento-bench --example fanout_phase -- fanout 8` runs.
 //!
-//! Phases: `fanout` (saturated fan-out only), `loopback` (the plain-client limit only) or `both`
-//! (alternating, as `make bench` does, and printing the ratio). A third argument overrides the
+//! Phases: `fanout` (saturated fan-out only), `loopback` (the plain-client limit only), `both`
+//! (alternating, as `make bench` does, and printing the ratio) or `latency` (only the fixed-rate
+//! latency phase, for as many seconds as the second argument says, with its stall probe:
+//! `fanout_phase latency 15`). A third argument overrides the
 //! concurrency per webhook (the mock's `webhook_concurrency`, and the loopback client's per
 //! sink), a fourth the publishers' worker threads (0: on the sinks' runtime):
 //! `fanout_phase both 9 64 1`.
@@ -26,10 +28,15 @@ fn main() -> anyhow::Result<()> {
     }
     p.latency_window = Duration::from_millis(200);
     match phase {
+        "latency" => {
+            p.loopback = false;
+            p.fanout = false;
+            p.latency_window = Duration::from_secs(rounds as u64);
+        }
         "fanout" => p.loopback = false,
         "loopback" => p.fanout = false,
         "both" => {}
-        other => anyhow::bail!("unknown phase {other:?}: fanout or loopback"),
+        other => anyhow::bail!("unknown phase {other:?}: fanout, loopback, both or latency"),
     }
     let r = run(&p)?;
     println!("{r:#?}");

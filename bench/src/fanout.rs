@@ -10,7 +10,9 @@
 //! - The two alternate in `rounds` short windows; the ratio is the median of per-round ratios, so
 //!   a shared machine's drift hits both sides of each ratio alike.
 //! - **Latency** (`fanout_p50_ms`, `fanout_p99_ms`): publishes at a fixed rate (open loop, one task
-//!   per publish); every sink computes receive time − send time stamped in the message.
+//!   per publish); every sink computes receive time − send time stamped in the message. A
+//!   [`StallProbe`] runs beside it and measures how late the machine wakes an idle thread, which
+//!   is what a host that deschedules a vCPU adds to the tail.
 //!
 //! Threads: the mock has its own runtime (`mock_workers`), the sinks theirs (`sink_workers`), the
 //! publishers theirs (`load_workers`). On 2 cores they share the CPU: whatever the sinks and the
@@ -35,6 +37,7 @@ use tokio::runtime::Runtime;
 
 use crate::grpc::{publish_request, Publisher};
 use crate::sink::{start_sinks, SinkStats, Sinks};
+use crate::stall_probe::{StallProbe, Stalls};
 use crate::util::{
     median, median_ratio, message_text, now_nanos, percentile, rate, runtime, start_mock, CACHE,
 };
@@ -90,7 +93,7 @@ impl FanoutParams {
             window: Duration::from_secs(2),
             latency_rate: 1000,
             latency_warmup: Duration::from_secs(1),
-            latency_window: Duration::from_secs(5),
+            latency_window: Duration::from_secs(15),
             mock_workers: 2,
             sink_workers: 1,
             load_workers: 1,
@@ -109,6 +112,8 @@ pub struct FanoutResult {
     pub p99_ms: f64,
     pub max_ms: f64,
     pub latency_samples: usize,
+    /// The machine's own wake-up lateness during the latency window (see [`StallProbe`]).
+    pub stalls: Stalls,
     /// Every round's figures (the results are their medians).
     pub loopback_rounds: Vec<f64>,
     pub fanout_rounds: Vec<f64>,
@@ -202,9 +207,11 @@ pub fn run(p: &FanoutParams) -> Result<FanoutResult> {
         sent.clone(),
     ));
     std::thread::sleep(p.latency_warmup);
+    let probe = StallProbe::start()?;
     sinks.stats.start_window();
     std::thread::sleep(p.latency_window);
     sinks.stats.stop_window();
+    out.stalls = probe.stop();
     running.store(false, Ordering::SeqCst);
     load_rt.block_on(ticker)??;
     // Every spawned publish has been answered once the ticker returns; wait for the deliveries.

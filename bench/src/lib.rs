@@ -14,5 +14,6 @@ pub mod provider;
 pub mod publish;
 pub mod report;
 pub mod sink;
+pub mod stall_probe;
 pub mod subscribers;
 pub mod util;

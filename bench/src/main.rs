@@ -98,6 +98,10 @@ fn run() -> Result<Report> {
         report.metric("fanout_p50_ms", r.p50_ms, None);
         report.metric("fanout_p99_ms", r.p99_ms, Some(Target::AtMost(5.0)));
         report.meta("fanout_max_ms", r.max_ms);
+        report.metric("fanout_probe_max_ms", r.stalls.max_ms, None);
+        report.metric("fanout_probe_stalled_ms", r.stalls.stalled_ms, None);
+        report.meta("fanout_probe_p99_ms", r.stalls.p99_ms);
+        report.meta("fanout_probe_wakeups", r.stalls.wakeups);
         report.meta(
             "loopback_rounds_per_sec",
             r.loopback_rounds

@@ -36,6 +36,9 @@ fn fanout_loopback_and_latency() {
     assert!(r.published > 0, "{r:?}");
     assert!(r.latency_samples > 0, "{r:?}");
     assert!(r.p99_ms >= r.p50_ms && r.p50_ms > 0.0, "{r:?}");
+    // The stall probe woke about every millisecond of the 500 ms window.
+    assert!(r.stalls.wakeups > 50, "{r:?}");
+    assert!(r.stalls.max_ms >= r.stalls.p99_ms, "{r:?}");
     assert_eq!((r.failed, r.dropped), (0, 0), "{r:?}");
 }
 
