@@ -1,6 +1,7 @@
 //! The `momento-mock` binary: parses flags (each also a `MOMENTO_MOCK_*` variable), sets up
 //! logging to stderr, starts the server, prints `momento-mock listening on HOST:PORT` as the first
-//! line of stdout, and shuts down gracefully on SIGINT or SIGTERM.
+//! line of stdout, and shuts down gracefully on SIGINT or SIGTERM. It also raises its own limit
+//! of open files to the most the system allows it, as Go programs do.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -141,6 +142,7 @@ fn main() -> ExitCode {
         eprintln!("momento-mock: {err:#}");
         return ExitCode::from(2);
     }
+    raise_open_files_limit();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -159,6 +161,49 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Raises the soft limit of open files to the hard one. Every webhook may keep up to
+/// `--webhook-concurrency` connections to its destination, and every client holds one or more,
+/// so a load test can pass the 1,024 (Linux) or 256 (macOS) that shells start programs with.
+/// Running out would fail deliveries and refuse clients with "too many open files".
+#[cfg(unix)]
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    // Linux refuses more than its `nr_open` (1,048,576 unless changed) even under an unlimited
+    // hard limit, and macOS more than OPEN_MAX.
+    let most = if cfg!(target_os = "macos") {
+        limit.rlim_max.min(10_240)
+    } else if limit.rlim_max == libc::RLIM_INFINITY {
+        1 << 20
+    } else {
+        limit.rlim_max
+    };
+    if limit.rlim_cur >= most {
+        return;
+    }
+    let before = limit.rlim_cur;
+    limit.rlim_cur = most;
+    // SAFETY: as above.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+        tracing::warn!(
+            soft_limit = before,
+            "cannot raise the open files limit ({}); many webhooks under load may fail with \"too many open files\" (raise it with `ulimit -n`)",
+            std::io::Error::last_os_error()
+        );
+    } else {
+        tracing::debug!(from = before, to = most, "raised the open files limit");
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_open_files_limit() {}
 
 fn init_logging(flag: Option<&str>) -> anyhow::Result<()> {
     let filter = match flag {

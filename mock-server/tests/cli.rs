@@ -1,5 +1,5 @@
 //! The `momento-mock` binary: first stdout line, flags and their `MOMENTO_MOCK_*` variables,
-//! graceful exit on SIGTERM and SIGINT, and no token in its logs.
+//! graceful exit on SIGTERM and SIGINT, no token in its logs, and its raised open-files limit.
 
 mod common;
 
@@ -223,4 +223,55 @@ async fn bad_values_fail_with_a_message() {
         assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
         assert!(!output.stderr.is_empty(), "{args:?} gave no message");
     }
+}
+
+/// The soft and hard "Max open files" of a running process, from `/proc/PID/limits`.
+#[cfg(target_os = "linux")]
+fn open_files_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("read limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let fields: Vec<&str> = line["Max open files".len()..].split_whitespace().collect();
+    (fields[0].to_owned(), fields[1].to_owned())
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn raises_its_open_files_limit_to_the_hard_one() {
+    const LOW: libc::rlim_t = 128;
+    let mut cmd = command(&["--listen", "127.0.0.1:0"]);
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut limit = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            limit.rlim_cur = LOW.min(limit.rlim_max);
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("spawn");
+    let (addr, _stdout) = first_line(&mut child).await;
+    let (soft, hard) = open_files_limits(child.id().expect("running"));
+    if hard.parse::<libc::rlim_t>().is_ok_and(|h| h <= LOW) {
+        // A machine whose hard limit is this low leaves nothing to raise.
+        assert_eq!(soft, hard);
+    } else if hard == "unlimited" {
+        assert_eq!(soft, (1u64 << 20).to_string());
+    } else {
+        assert_eq!(soft, hard, "the soft limit was left at {LOW}");
+    }
+    // And it still serves.
+    assert_eq!(create_and_list(addr, "with-limits").await, ["with-limits"]);
+    send_signal(&child, libc::SIGTERM);
+    exits_successfully(&mut child).await;
 }
