@@ -14,6 +14,8 @@ use crate::util::percentile;
 
 /// How long the probe sleeps between wake-ups.
 const TICK: Duration = Duration::from_millis(1);
+/// A wake-up later than this counts towards [`Stalls::stalled_ms`].
+const STALL: Duration = Duration::from_millis(2);
 
 /// A running probe; [`StallProbe::stop`] ends it and returns what it saw.
 pub struct StallProbe {
@@ -27,7 +29,7 @@ pub struct Stalls {
     pub wakeups: usize,
     pub p99_ms: f64,
     pub max_ms: f64,
-    /// Time lost in wake-ups more than 2 ms late, summed.
+    /// Time lost in wake-ups more than 2 ms (`STALL`) late, summed.
     pub stalled_ms: f64,
 }
 
@@ -54,7 +56,8 @@ impl StallProbe {
         self.running.store(false, Ordering::Relaxed);
         let mut late = self.thread.join().unwrap_or_default();
         late.sort_unstable();
-        let stalled: u64 = late.iter().filter(|&&ns| ns > 2_000_000).sum();
+        let stall = u64::try_from(STALL.as_nanos()).unwrap_or(u64::MAX);
+        let stalled: u64 = late.iter().filter(|&&ns| ns > stall).sum();
         Stalls {
             wakeups: late.len(),
             p99_ms: percentile(&late, 99.0) as f64 / 1e6,
